@@ -1,0 +1,1 @@
+"""Core Coach: the platform-agnostic engine, storage, content loader, adapters and CLI."""

@@ -1,0 +1,1 @@
+"""Content files (cards, dialog texts, triage tree, ...) as validated data."""

@@ -1,0 +1,87 @@
+"""Schemas of the content files. Strict: an unknown key is an error, so typos never pass."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=40)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
+Paragraph = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
+Area = Literal["abs", "obliques", "lower_back", "hip_flexors", "glutes"]
+Level = Literal["beginner", "intermediate", "advanced"]
+
+LEVELS: tuple[Level, ...] = ("beginner", "intermediate", "advanced")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Dose(Strict):
+    kind: Literal["reps", "hold"]
+    sets: int = Field(ge=1, le=10)
+    reps: int | None = Field(default=None, ge=1, le=100)
+    hold_seconds: int | None = Field(default=None, ge=5, le=600)
+    per_side: bool = False
+    rest_seconds: int = Field(ge=0, le=300)
+    times_per_week: Annotated[str, StringConstraints(pattern=r"^\d(-\d)?$")]
+
+    @model_validator(mode="after")
+    def _amount_matches_kind(self) -> Dose:
+        if self.kind == "reps" and (self.reps is None or self.hold_seconds is not None):
+            raise ValueError("a reps dose needs reps and no hold_seconds")
+        if self.kind == "hold" and (self.hold_seconds is None or self.reps is not None):
+            raise ValueError("a hold dose needs hold_seconds and no reps")
+        return self
+
+    def describe(self) -> str:
+        side = " per side" if self.per_side else ""
+        amount = f"{self.hold_seconds} s hold" if self.kind == "hold" else f"{self.reps} reps"
+        return (
+            f"{self.sets} × {amount}{side}, {self.rest_seconds} s rest, "
+            f"{self.times_per_week} times a week"
+        )
+
+
+class Variant(Strict):
+    name: Line
+    how: Paragraph
+
+
+class Card(Strict):
+    id: Slug
+    name: Line
+    aliases: list[Line] = []
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=160)]
+    level: Level
+    areas: list[Area] = Field(min_length=1)
+    muscles: list[Line] = Field(min_length=1, max_length=8)
+    why_for_runners: Paragraph
+    dose: Dose
+    steps: list[Line] = Field(min_length=2, max_length=10)
+    form_cues: list[Line] = Field(min_length=1, max_length=8)
+    common_mistakes: list[Line] = Field(min_length=1, max_length=6)
+    easier: Variant
+    harder: Variant
+    skip_when: list[Line] = Field(min_length=1, max_length=6)
+    sources: list[Line] = Field(min_length=1)
+
+    def lookup_names(self) -> list[str]:
+        """Every way a person might name this card, normalised for matching."""
+        words = [self.id.replace("_", " "), self.name, *self.aliases]
+        return sorted({re.sub(r"[^\w ]+", " ", w.casefold()).strip() for w in words})
+
+
+class Texts(Strict):
+    """Fixed messages of the bot (onboarding, help, privacy...), kept out of code."""
+
+    welcome: Paragraph
+    help_intro: Paragraph
+    privacy: Paragraph
+    fallback: Paragraph
+    card_not_found: Line
+    cards_intro: Line
+    sources: list[Line] = Field(min_length=1)

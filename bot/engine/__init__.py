@@ -1,0 +1,1 @@
+"""The shared conversation engine: normalised events in, normalised replies out."""

@@ -1,0 +1,123 @@
+"""Normalised inbound events and outbound replies shared by every platform adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+# Telegram caps callback data at 64 bytes (Discord's custom_id allows 100): the smaller wins.
+MAX_PAYLOAD_BYTES = 64
+
+
+class ReplyIntent(StrEnum):
+    NEW = "new"  # a new message in the chat the event came from
+    EDIT = "edit"  # replace the message whose button was pressed, where the platform can
+    PRIVATE = "private"  # to the person privately (DM / ephemeral), never to the group
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who sent the event."""
+
+    platform: str
+    user_id: str
+    display_name: str = ""
+    locale: str | None = None
+    # What the platform says about this person's role in the chat, when the adapter knows it
+    # cheaply (terminal --admin, Discord member permissions); None means "ask the platform".
+    is_chat_admin: bool | None = None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where the event happened."""
+
+    chat_id: str
+    is_private: bool
+    thread_id: str = ""
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a person did: typed text, sent a command, or pressed a button."""
+
+    actor: Actor
+    place: Place
+    text: str | None = None
+    command: str | None = None  # lower-case, without "/" or "@botname"
+    args: str = ""
+    payload: str | None = None
+    message_ref: str | None = None  # platform id of the message whose button was pressed
+
+    @property
+    def kind(self) -> str:
+        if self.payload is not None:
+            return "button"
+        if self.command is not None:
+            return "command"
+        return "text"
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered with a reply. `payload` comes back verbatim in Inbound.payload."""
+
+    label: str
+    payload: str
+    # Ask the adapter to continue in a private chat (Telegram deep link, Discord ephemeral).
+    opens_private: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode()) > MAX_PAYLOAD_BYTES:
+            raise ValueError(f"button payload over {MAX_PAYLOAD_BYTES} bytes: {self.payload!r}")
+        if not self.label.strip():
+            raise ValueError("button label is empty")
+
+
+@dataclass
+class Reply:
+    """What the bot says back.
+
+    `text` uses a tiny markup every adapter understands: `**bold**` and line breaks; adapters
+    escape everything else for their platform.
+    """
+
+    text: str
+    buttons: list[list[Button]] = field(default_factory=list)
+    title: str | None = None
+    image: Path | None = None
+    attachment: Path | None = None
+    intent: ReplyIntent = ReplyIntent.NEW
+
+    def flat_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "title": self.title,
+            "buttons": [
+                [{"label": b.label, "payload": b.payload, "private": b.opens_private} for b in row]
+                for row in self.buttons
+            ],
+            "image": str(self.image) if self.image else None,
+            "attachment": str(self.attachment) if self.attachment else None,
+            "intent": self.intent.value,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        return cls(
+            text=data["text"],
+            title=data.get("title"),
+            buttons=[
+                [Button(b["label"], b["payload"], bool(b.get("private"))) for b in row]
+                for row in data.get("buttons", [])
+            ],
+            image=Path(data["image"]) if data.get("image") else None,
+            attachment=Path(data["attachment"]) if data.get("attachment") else None,
+            intent=ReplyIntent(data.get("intent", "new")),
+        )

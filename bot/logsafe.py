@@ -1,0 +1,36 @@
+"""Logging without personal data: logs carry event names and hashed ids, never message text,
+health answers or tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+
+_SALT = os.environ.get("COACH_LOG_SALT", "corecoach").encode()
+
+
+def hashed(identifier: str) -> str:
+    """A short, stable pseudonym for an id, so one person's events can be followed in logs."""
+    return hashlib.blake2s(identifier.encode(), key=_SALT[:32], digest_size=6).hexdigest()
+
+
+class _ExtraFormatter(logging.Formatter):
+    _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        base = super().format(record)
+        extras = {k: v for k, v in record.__dict__.items() if k not in self._STANDARD}
+        if extras:
+            base += " " + " ".join(f"{k}={v}" for k, v in sorted(extras.items()))
+        return base
+
+
+def configure(level: str = "WARNING") -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_ExtraFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # httpx logs every request URL, and Telegram URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, the database connection and Alembic migrations."""
