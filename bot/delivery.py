@@ -1,0 +1,43 @@
+"""The contract between the outbox sender and the platform adapters.
+
+The sender (scheduler/) decides what is due and when; a Transport (one per platform adapter)
+only puts one message on the wire and says how that went.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from bot.engine.events import Reply
+
+
+class DeliveryStatus(StrEnum):
+    SENT = "sent"
+    RETRY = "retry"  # transient: rate limit, 5xx, timeout; try again after retry_after
+    UNREACHABLE = "unreachable"  # blocked the bot, left, chat gone: never retry
+    FAILED = "failed"  # permanent for this message (e.g. rejected as malformed)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    outbox_id: int
+    platform: str
+    chat_id: str
+    thread_id: str
+    reply: Reply
+
+
+@dataclass(frozen=True)
+class Delivery:
+    status: DeliveryStatus
+    retry_after: float | None = None
+    error: str | None = None  # short, no message text or personal data
+    message_ref: str | None = None
+
+
+class Transport(Protocol):
+    platform: str
+
+    async def deliver(self, message: OutboundMessage) -> Delivery: ...
