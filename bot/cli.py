@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import logsafe
 from bot.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+# Terminal names become platform ids ("dm:NAME", "group:NAME"), which are stored in 64 chars.
+MAX_NAME = 48
+
+
+def _name(value: str) -> str:
+    name = value.strip()
+    if not name or len(name) > MAX_NAME:
+        raise argparse.ArgumentTypeError(f"a name needs 1 to {MAX_NAME} characters")
+    return name
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,9 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     chat = sub.add_parser("chat", help="talk to the bot in this terminal")
     chat.add_argument("--json", action="store_true", help="print each reply as one JSON line")
-    chat.add_argument("--user", metavar="NAME", help="act as this person")
+    chat.add_argument("--user", metavar="NAME", type=_name, help="act as this person")
     chat.add_argument(
-        "--group", metavar="NAME", help="talk in this group chat instead of privately"
+        "--group",
+        metavar="NAME",
+        type=_name,
+        help="talk in this group chat instead of privately",
     )
     chat.add_argument("--admin", action="store_true", help="be an admin of the --group chat")
 
@@ -37,23 +55,49 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("migrate", help="bring the database schema up to date")
+
+    discord = sub.add_parser("discord", help="manage the Discord application")
+    discord_sub = discord.add_subparsers(dest="discord_command", required=True)
+    sync = discord_sub.add_parser(
+        "sync", help="register the slash commands with Discord (after adding or changing any)"
+    )
+    sync.add_argument(
+        "--guild",
+        metavar="ID",
+        type=int,
+        action="append",
+        default=[],
+        help="only in this server, instantly (repeatable; default: DISCORD_GUILD_IDS, else "
+        "every server and DM)",
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "admin", False) and not args.group:
+        parser.error("--admin needs --group (an admin of which group?)")
     try:
         settings = Settings.from_env()
     except ConfigError as exc:
         print(f"corecoach: configuration error: {exc}", file=sys.stderr)
         return 2
     logsafe.configure(settings.log_level)
+    if args.command == "discord" and not settings.discord_token:
+        print("corecoach: set DISCORD_BOT_TOKEN to talk to Discord", file=sys.stderr)
+        return 2
     if args.command == "content":
         return _content_check(args.folder or settings.content_dir)
     try:
         return asyncio.run(_async_main(args, settings))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`corecoach chat | head`): stop quietly, as other tools do,
+        # and keep Python from complaining again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _content_check(folder: Path) -> int:
@@ -84,6 +128,8 @@ async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
         if args.command == "migrate":
             print("database is up to date")
             return 0
+        if args.command == "discord":
+            return await _discord_sync(app, args.guild)
         if args.command == "run" and settings.has_platform:
             from bot.runner import run_platforms
 
@@ -106,6 +152,25 @@ async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     finally:
         await app.close()
+
+
+async def _discord_sync(app: App, guild_ids: list[int]) -> int:
+    import discord
+
+    from bot.adapters.discord import sync_commands
+
+    try:
+        synced = await sync_commands(app, guild_ids)
+    except discord.LoginFailure:
+        print("corecoach: Discord refused DISCORD_BOT_TOKEN", file=sys.stderr)
+        return 1
+    except discord.HTTPException as exc:
+        print(f"corecoach: Discord said {exc.status} ({exc.code}) to the sync", file=sys.stderr)
+        return 1
+    for scope, names in synced.items():
+        where = "globally (servers and DMs)" if scope is None else f"in server {scope}"
+        print(f"synced {len(names)} commands {where}: {', '.join('/' + n for n in names)}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,12 @@
 
 The sender (scheduler/) decides what is due and when; a Transport (one per platform adapter)
 only puts one message on the wire and says how that went.
+
+A Transport's deliver() should return (not raise) for platform errors, and return well within
+the sender's send lease (120 s); an exception counts as RETRY. Where the platform takes an
+idempotency key (Discord: `nonce` with `enforce_nonce`), derive it from `outbox_id`, so a
+message re-sent after a crash in the at-least-once window is dropped by the platform
+(scheduler/sender.py states the guarantee).
 """
 
 from __future__ import annotations

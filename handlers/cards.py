@@ -36,6 +36,7 @@ def show_card(ctx: TurnContext, card: Card) -> None:
         render_card(card),
         title=card.name,
         buttons=[[ctx.action("All cards", "cards")]],
+        image=ctx.content.card_images.get(card.id),  # content/cards/images/<id>.png
     )
 
 

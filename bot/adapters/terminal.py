@@ -12,6 +12,7 @@ import re
 import sys
 from typing import TextIO
 
+from bot.engine import payloads
 from bot.engine.commands import parse_command
 from bot.engine.engine import Engine, Turn
 from bot.engine.events import Actor, Button, Inbound, Place, Reply, ReplyIntent
@@ -19,6 +20,8 @@ from bot.engine.events import Actor, Button, Inbound, Place, Reply, ReplyIntent
 PLATFORM = "terminal"
 QUIT_COMMANDS = {"quit", "exit"}
 _BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+# ASCII digits only: str.isdigit() accepts "²", which int() then refuses.
+_CHOICE_NUMBER = re.compile(r"[0-9]{1,4}")
 
 
 class TerminalChat:
@@ -46,9 +49,16 @@ class TerminalChat:
             if group
             else Place(chat_id=f"dm:{name}", is_private=True)
         )
-        self.choices: list[Button] = []
+        self.choices: list[Button] = []  # the numbered buttons of the latest turn
+        # Every payload offered in this session: a script may press an older button by its
+        # payload (to answer an earlier question, or to test that it is refused).
+        self.offered: set[str] = set()
         self.interactive = self.stdin.isatty() and not json_mode
         self.bold = self.stdout.isatty() and not json_mode
+        # Timed steps: a live progress line on a terminal; piped output just names the time,
+        # so scripts never wait.
+        self.live_timer = self.stdout.isatty() and not json_mode
+        self._timer: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         if self.interactive:
@@ -61,10 +71,12 @@ class TerminalChat:
             if not line:
                 continue
             command = parse_command(line)
+            self._stop_timer()
             if command and command[0] in QUIT_COMMANDS:
                 break
             turn = await self.engine.handle(self.to_event(line))
             self.show(turn)
+        self._stop_timer()
 
     def to_event(self, line: str) -> Inbound:
         """A typed line: a choice number, a button label or payload, a command, or text."""
@@ -77,19 +89,24 @@ class TerminalChat:
         return Inbound(self.actor, self.place, text=line)
 
     def _match_choice(self, line: str) -> Button | None:
-        if line.isdigit() and 1 <= int(line) <= len(self.choices):
+        if _CHOICE_NUMBER.fullmatch(line) and 1 <= int(line) <= len(self.choices):
             return self.choices[int(line) - 1]
         folded = line.casefold()
         for button in self.choices:
-            if folded == button.label.casefold() or line == button.payload:
+            if folded == button.label.casefold():
                 return button
+        # A dialog button's payload is unmistakable, so it is a press even when this run never
+        # showed it: a script resuming a dialog left half-way in an earlier run.
+        if line in self.offered or isinstance(payloads.parse(line), payloads.DialogPayload):
+            return Button(line, line)
         return None
 
     def show(self, turn: Turn) -> None:
-        # A turn's buttons replace the previous ones, numbered across all its replies.
-        buttons = [b for reply in turn.replies for b in reply.flat_buttons()]
-        if buttons:
-            self.choices = buttons
+        # A turn's buttons replace the previous ones, numbered across all its replies; a turn
+        # without buttons clears them, so a typed number then is text (an answer), not a
+        # press of a button that has scrolled away.
+        self.choices = [b for reply in turn.replies for b in reply.flat_buttons()]
+        self.offered.update(b.payload for b in self.choices)
         if self.json_mode:
             for reply in turn.replies:
                 self._print(json.dumps(_as_json(reply, turn.dialog), ensure_ascii=False) + "\n")
@@ -106,6 +123,8 @@ class TerminalChat:
                 parts.append(f"[picture saved at {reply.image}]")
             if reply.attachment:
                 parts.append(f"[file saved at {reply.attachment}]")
+            if reply.countdown_seconds and not self.live_timer:
+                parts.append(f"timer: {reply.countdown_seconds} s")
             for row in reply.buttons:
                 cells = []
                 for button in row:
@@ -113,6 +132,26 @@ class TerminalChat:
                     cells.append(f"[{number}] {button.label}")
                 parts.append("  " + "   ".join(cells))
             self._print("\n".join(parts) + "\n\n")
+            if reply.countdown_seconds and self.live_timer:
+                self._start_timer(reply.countdown_seconds)
+
+    def _start_timer(self, seconds: int) -> None:
+        self._stop_timer()
+        self._print(_timer_line(seconds, seconds) + "\n")
+        self._timer = asyncio.get_running_loop().create_task(self._tick(seconds))
+
+    async def _tick(self, seconds: int) -> None:
+        # Redraw the line above the prompt (save cursor, up one line, rewrite, restore), so
+        # whatever the person is typing at the prompt stays where it is.
+        for left in range(seconds - 1, -1, -1):
+            await asyncio.sleep(1)
+            self._print("\0337\033[1A\r" + _timer_line(left, seconds) + "\033[K\0338")
+        self._print("\a")
+
+    def _stop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     def _render(self, text: str) -> str:
         return _BOLD.sub(lambda m: self._bold(m.group(1)), text)
@@ -143,7 +182,15 @@ def _as_json(reply: Reply, dialog: str | None) -> dict[str, object]:
         "attachment": str(reply.attachment) if reply.attachment else None,
         "private": reply.intent is ReplyIntent.PRIVATE,
         "dialog": dialog,
+        "countdown_seconds": reply.countdown_seconds,
     }
+
+
+def _timer_line(left: int, total: int, width: int = 20) -> str:
+    if left <= 0:
+        return "⏱ time's up"
+    filled = round(width * (total - left) / total)
+    return f"⏱ {left:>3} s  [{'#' * filled}{'-' * (width - filled)}]"
 
 
 def _default_user() -> str:

@@ -23,16 +23,19 @@ class Problem:
         return f"{self.file}:{self.line}: {self.message}"
 
 
-def _line_map(node: yaml.Node, path: Loc, out: dict[Loc, int]) -> None:
+def _line_map(node: yaml.Node, path: Loc, out: dict[Loc, int], duplicates: list[Loc]) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             child = (*path, key.value)
-            _line_map(value, child, out)
+            if child in out:
+                # YAML keeps the last of two equal keys silently; a copy-paste slip must not.
+                duplicates.append(child)
+            _line_map(value, child, out, duplicates)
             out[child] = key.start_mark.line + 1  # point at the key, where a person looks
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            _line_map(item, (*path, index), out)
+            _line_map(item, (*path, index), out, duplicates)
 
 
 def _line_for(loc: Loc, lines: dict[Loc, int]) -> int:
@@ -56,9 +59,17 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int], list[Problem]]:
         line = exc.problem_mark.line + 1 if exc.problem_mark else 1
         return None, {}, [Problem(path, line, f"YAML syntax: {exc.problem}")]
     lines: dict[Loc, int] = {}
+    duplicates: list[Loc] = []
     if node is not None:
-        _line_map(node, (), lines)
+        _line_map(node, (), lines, duplicates)
+    if duplicates:
+        return None, lines, [_duplicate(path, loc, lines) for loc in duplicates]
     return data, lines, []
+
+
+def _duplicate(path: Path, loc: Loc, lines: dict[Loc, int]) -> Problem:
+    where = ".".join(str(p) for p in loc)
+    return Problem(path, lines[loc], f"{where}: this key appears more than once")
 
 
 def validate(
@@ -90,14 +101,20 @@ def load_folder(
     if not folder.is_dir():
         problems.append(Problem(folder, 1, "folder is missing"))
         return items
+    for path in sorted(folder.glob("*.yml")):
+        problems.append(Problem(path, 1, "content files must end in .yaml, not .yml"))
     for path in sorted(folder.glob("*.yaml")):
-        item, found = load_model(path, model)
+        data, lines, found = read_yaml(path)
+        item = None
+        if not found:
+            item, found = validate(path, model, data, lines)
         problems.extend(found)
         if item is None:
             continue
         item_id = str(getattr(item, id_field))
         if item_id != path.stem:
-            problems.append(Problem(path, 1, f"{id_field} {item_id!r} must match the file name"))
+            line = lines.get((id_field,), 1)
+            problems.append(Problem(path, line, f"{id_field} {item_id!r} must match the file name"))
             continue
         items[item_id] = item
     if not items and not any(p.file.parent == folder for p in problems):

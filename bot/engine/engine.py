@@ -7,20 +7,22 @@ a crash or a failing handler leaves the previous dialog state untouched.
 from __future__ import annotations
 
 import asyncio
+import copy
 import difflib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.bundle import ContentBundle
 from bot.engine import payloads
 from bot.engine.context import ActiveDialog, DialogInput, TurnContext
-from bot.engine.events import Inbound, Reply
+from bot.engine.events import Actor, Inbound, Place, Reply
 from bot.engine.router import Router
 from bot.logsafe import hashed
 from bot.storage.models import Chat, DialogState, User, utcnow
@@ -38,6 +40,17 @@ FOREIGN_BUTTON = (
     "so I left everything as it was. Type /help to start something new."
 )
 OLD_BUTTON = "That button is from an earlier question. Please use the buttons on my latest message."
+NOT_A_COACH = (
+    "Sorry, /{name} is for this club's coaches, so I left everything as it was. "
+    "A chat admin can help if you need it."
+)
+
+# The database is down, locked or unreachable: asyncpg raises a plain ConnectionError when the
+# server refuses connections, and the pool a TimeoutError when every connection is stuck.
+_UNAVAILABLE = (DBAPIError, PoolTimeout, ConnectionError, TimeoutError)
+# users.last_seen_at is kept to this resolution: rewriting the users row on every turn would
+# add a write (and on SQLite a thread hop per statement) to turns that change nothing else.
+LAST_SEEN_RESOLUTION = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -45,6 +58,15 @@ class Turn:
     """The outcome of one event: what to send, and which dialog (kind) is open afterwards."""
 
     replies: list[Reply]
+    dialog: str | None = None
+    # Set when the turn was answered with an apology: "db_unavailable" or "error" (metrics).
+    failure: str | None = None
+
+
+@dataclass
+class _Before:
+    """What was open when the turn began: still open if the turn fails and rolls back."""
+
     dialog: str | None = None
 
 
@@ -62,16 +84,33 @@ class Engine:
         content: ContentBundle,
         *,
         clock: Callable[[], datetime] = utcnow,
+        on_turn: Callable[[Inbound, Turn], None] | None = None,
     ) -> None:
         self.sessions = sessions
+        # Called after every turn, e.g. to count it (bot/ops/metrics.py); must not raise.
+        self.on_turn = on_turn
         self.router = router
         self.content = content
         self.clock = clock
         # Serialises turns of one person in one chat inside this process; across processes
         # the transaction and the dialog row's primary key keep them apart.
         self._locks: dict[tuple[str, str, str, str], _KeyLock] = {}
+        # SQLite takes one writer at a time. Turns overlapping inside one process (adapters
+        # handle updates concurrently) would queue on its file lock for busy_timeout and,
+        # under load, fail with "database is locked"; one turn at a time costs nothing
+        # SQLite would not cost anyway. PostgreSQL turns run side by side.
+        bind = sessions.kw.get("bind")
+        self._one_writer = (
+            asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
+        )
 
     async def handle(self, event: Inbound) -> Turn:
+        turn = await self._serialised_turn(event)
+        if self.on_turn is not None:
+            self.on_turn(event, turn)
+        return turn
+
+    async def _serialised_turn(self, event: Inbound) -> Turn:
         key = (
             event.actor.platform,
             event.place.chat_id,
@@ -82,33 +121,61 @@ class Engine:
         entry.holders += 1
         try:
             async with entry.lock:
-                return await self._guarded_turn(event)
+                if self._one_writer is None:
+                    return await self._guarded_turn(event)
+                async with self._one_writer:
+                    return await self._guarded_turn(event)
         finally:
             entry.holders -= 1
             if entry.holders == 0:
                 del self._locks[key]
 
+    async def record_membership(self, platform: str, place: Place, *, bot_is_member: bool) -> None:
+        """The platform says the bot was added to or removed from a chat."""
+        async with self.sessions() as session, session.begin():
+            chat = await _chat_row(session, platform, place)
+            was_member = chat.bot_is_member
+            chat.bot_is_member = bot_is_member
+            # Features react in the same transaction (clubs pause their posts, or ask a coach
+            # whether to resume them).
+            for hook in self.router.membership_hooks:
+                await hook(session, self.content, chat, was_member, self.clock())
+        log.info("chat.membership", extra={"chat": hashed(place.chat_id), "member": bot_is_member})
+
+    async def mark_unreachable(self, platform: str, user_id: str) -> None:
+        """The platform refused a message to this person (blocked the bot, never started it):
+        proactive messages skip them until they write again (see _user_for)."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(User)
+                .where(User.platform == platform, User.platform_user_id == user_id)
+                .values(unreachable=True)
+            )
+        log.info("user.unreachable", extra={"who": hashed(user_id)})
+
     async def _guarded_turn(self, event: Inbound) -> Turn:
+        before = _Before()
         try:
-            return await self._turn(event)
-        except (OperationalError, DBAPIError):
+            return await self._turn(event, before)
+        except _UNAVAILABLE:
             log.warning("turn.db_unavailable", extra={"who": hashed(event.actor.user_id)})
-            return Turn([Reply(TRY_AGAIN)])
+            return Turn([Reply(TRY_AGAIN)], before.dialog, failure="db_unavailable")
         except Exception:
             log.exception("turn.failed", extra={"who": hashed(event.actor.user_id)})
-            return Turn([Reply(SOMETHING_WRONG)])
+            return Turn([Reply(SOMETHING_WRONG)], before.dialog, failure="error")
 
-    async def _turn(self, event: Inbound) -> Turn:
+    async def _turn(self, event: Inbound, before: _Before) -> Turn:
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            user = await _user_for(session, event, now)
-            chat = await _chat_for(session, event)
-            row = await session.get(DialogState, (user.id, chat.id, event.place.thread_id))
+            user, chat, row = await self._load(session, event, now)
             dialog = (
-                ActiveDialog(row.kind, row.nonce, row.step, dict(row.data))
+                # A deep copy: handlers change nested data in place, and the row must still
+                # hold the old value for SQLAlchemy to see the change.
+                ActiveDialog(row.kind, row.nonce, row.step, copy.deepcopy(row.data))
                 if row is not None and row.kind in self.router.dialogs
                 else None
             )
+            before.dialog = dialog.kind if dialog else None
             ctx = TurnContext(
                 event=event,
                 session=session,
@@ -123,6 +190,22 @@ class Engine:
             await _save_dialog(session, ctx, row, now)
             log.info("turn.ok", extra={"who": hashed(event.actor.user_id), "kind": event.kind})
             return Turn(ctx.replies, ctx.dialog.kind if ctx.dialog else None)
+
+    async def _load(
+        self, session: AsyncSession, event: Inbound, now: datetime
+    ) -> tuple[User, Chat, DialogState | None]:
+        """The person, the chat and their dialog row: one query on SQLite, which has no row
+        locks and whose writers queue anyway (see _one_writer); two on PostgreSQL."""
+        if self._one_writer is not None:
+            return await _who_and_where(session, event, now, with_dialog=True)
+        user, chat, _ = await _who_and_where(session, event, now)
+        # FOR UPDATE, on its own: another process's turn for this person waits for ours to
+        # commit and then reads our write, so one button pressed twice is accepted once. (A
+        # lock taken inside the join would let it see the dialog row as it was before.)
+        row = await session.get(
+            DialogState, (user.id, chat.id, event.place.thread_id), with_for_update=True
+        )
+        return user, chat, row
 
     async def _route(self, ctx: TurnContext) -> None:
         event = ctx.event
@@ -159,6 +242,9 @@ class Engine:
 
     async def _route_command(self, ctx: TurnContext, name: str) -> None:
         command = self.router.find_command(name)
+        if command is not None and command.coach_only and not _may_coach(ctx):
+            ctx.say(NOT_A_COACH.format(name=command.name))
+            return
         if command is not None:
             await command.handler(ctx)
             return
@@ -174,6 +260,45 @@ class Engine:
                 return
         if self.router.fallback is not None:
             await self.router.fallback(ctx)
+
+
+def _may_coach(ctx: TurnContext) -> bool:
+    """Coach commands in a group need the platform's word that this person is an admin (or
+    holds the coach role), checked at the moment of the command; None (unknown) is a no.
+    In a private chat the handler decides (e.g. which linked clubs a coach may address)."""
+    return not ctx.in_group or ctx.event.actor.is_chat_admin is True
+
+
+async def _who_and_where(
+    session: AsyncSession, event: Inbound, now: datetime, *, with_dialog: bool = False
+) -> tuple[User, Chat, DialogState | None]:
+    """The person and the chat (and with_dialog their dialog row) in one query when both are
+    known, as on nearly every turn; the first message from a new person or in a new chat
+    creates what is missing, and there is no dialog yet."""
+    actor, place = event.actor, event.place
+    query = (
+        select(User, Chat)
+        .join(Chat, and_(Chat.platform == User.platform, Chat.platform_chat_id == place.chat_id))
+        .where(User.platform == actor.platform, User.platform_user_id == actor.user_id)
+    )
+    if with_dialog:
+        query = query.add_columns(DialogState).outerjoin(
+            DialogState,
+            and_(
+                DialogState.user_id == User.id,
+                DialogState.chat_id == Chat.id,
+                DialogState.thread_id == place.thread_id,
+            ),
+        )
+    known = (await session.execute(query)).first()
+    if known is None:
+        user = await _user_for(session, event, now)
+        return user, await _chat_for(session, event, user), None
+    user, chat = known[0], known[1]
+    _seen(user, actor, now)
+    _retitle(chat, place)
+    _own(chat, place, user)
+    return user, chat, known[2] if with_dialog else None
 
 
 async def _user_for(session: AsyncSession, event: Inbound, now: datetime) -> User:
@@ -193,32 +318,50 @@ async def _user_for(session: AsyncSession, event: Inbound, now: datetime) -> Use
         session.add(user)
         await session.flush()
     else:
-        user.last_seen_at = now
-        if actor.display_name and actor.display_name != user.display_name:
-            user.display_name = actor.display_name[:128]
-        # A person who writes to us can be reached again.
-        user.unreachable = False
+        _seen(user, actor, now)
     return user
 
 
-async def _chat_for(session: AsyncSession, event: Inbound) -> Chat:
-    place = event.place
+def _seen(user: User, actor: Actor, now: datetime) -> None:
+    if now - user.last_seen_at >= LAST_SEEN_RESOLUTION:
+        user.last_seen_at = now
+    if actor.display_name and actor.display_name[:128] != user.display_name:
+        user.display_name = actor.display_name[:128]
+    if user.unreachable:
+        user.unreachable = False  # a person who writes to us can be reached again
+
+
+async def _chat_for(session: AsyncSession, event: Inbound, user: User) -> Chat:
+    chat = await _chat_row(session, event.actor.platform, event.place)
+    _own(chat, event.place, user)
+    return chat
+
+
+def _own(chat: Chat, place: Place, user: User) -> None:
+    if place.is_private and chat.private_user_id is None:
+        chat.private_user_id = user.id  # whose private chat this is: /forget removes it
+
+
+def _retitle(chat: Chat, place: Place) -> None:
+    if place.title and place.title[:256] != chat.title:
+        chat.title = place.title[:256]
+
+
+async def _chat_row(session: AsyncSession, platform: str, place: Place) -> Chat:
     chat = await session.scalar(
-        select(Chat).where(
-            Chat.platform == event.actor.platform, Chat.platform_chat_id == place.chat_id
-        )
+        select(Chat).where(Chat.platform == platform, Chat.platform_chat_id == place.chat_id)
     )
     if chat is None:
         chat = Chat(
-            platform=event.actor.platform,
+            platform=platform,
             platform_chat_id=place.chat_id,
             is_private=place.is_private,
             title=place.title[:256],
         )
         session.add(chat)
         await session.flush()
-    elif place.title and place.title != chat.title:
-        chat.title = place.title[:256]
+    else:
+        _retitle(chat, place)
     return chat
 
 
@@ -241,6 +384,13 @@ async def _save_dialog(
             user_id=ctx.user.id, chat_id=ctx.chat.id, thread_id=ctx.event.place.thread_id
         )
         session.add(row)
+    elif (row.kind, row.nonce, row.step, row.data) == (
+        dialog.kind,
+        dialog.nonce,
+        dialog.step,
+        dialog.data,
+    ):
+        return  # a refused button or a command beside the dialog: the row stays as it was
     row.kind = dialog.kind
     row.nonce = dialog.nonce
     row.step = dialog.step

@@ -91,6 +91,10 @@ class Reply:
     image: Path | None = None
     attachment: Path | None = None
     intent: ReplyIntent = ReplyIntent.NEW
+    # A timed step (a plank hold, a rest): the adapter shows a countdown from this many seconds
+    # (Telegram/Discord edit the message every few seconds; the terminal draws a progress line).
+    # Replies cannot tick by themselves, so the timer is a hint the adapter animates.
+    countdown_seconds: int | None = None
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -106,6 +110,7 @@ class Reply:
             "image": str(self.image) if self.image else None,
             "attachment": str(self.attachment) if self.attachment else None,
             "intent": self.intent.value,
+            "countdown_seconds": self.countdown_seconds,
         }
 
     @classmethod
@@ -120,4 +125,5 @@ class Reply:
             image=Path(data["image"]) if data.get("image") else None,
             attachment=Path(data["attachment"]) if data.get("attachment") else None,
             intent=ReplyIntent(data.get("intent", "new")),
+            countdown_seconds=data.get("countdown_seconds"),
         )

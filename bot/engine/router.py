@@ -11,12 +11,22 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from bot.content.bundle import ContentBundle
     from bot.engine.context import DialogInput, TurnContext
+    from bot.storage.models import Chat
 
 Handler = Callable[["TurnContext"], Awaitable[None]]
 DialogHandler = Callable[["TurnContext", "DialogInput"], Awaitable[None]]
 IntentMatcher = Callable[[str, "ContentBundle"], bool]
+# (session, content, chat, was_member, now): the bot joined or left `chat` (chat.bot_is_member
+# is the new state), inside the transaction that records it.
+MembershipHook = Callable[
+    ["AsyncSession", "ContentBundle", "Chat", bool, "datetime"], Awaitable[None]
+]
 
 _WORD_RE = re.compile(r"[^\w\s]+")
 
@@ -53,6 +63,7 @@ class Router:
     dialogs: dict[str, DialogHandler] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
     fallback: Handler | None = None
+    membership_hooks: list[MembershipHook] = field(default_factory=list)
 
     def command(
         self,
@@ -65,11 +76,13 @@ class Router:
         coach_only: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
-            self._claim(self.commands, name, "command")
+            # Commands and aliases share one namespace: an alias must never shadow a command.
+            for key in (name, *aliases):
+                self._claim({**self.commands, **self.aliases}, key, "command or alias")
+            if len(set(aliases) | {name}) != len(aliases) + 1:
+                raise ValueError(f"command {name!r} lists an alias twice or itself")
             self.commands[name] = Command(name, fn, help, args_hint, listed, coach_only)
-            for alias in aliases:
-                self._claim(self.aliases, alias, "command alias")
-                self.aliases[alias] = name
+            self.aliases.update(dict.fromkeys(aliases, name))
             return fn
 
         return register
@@ -94,6 +107,7 @@ class Router:
         self, name: str, matches: IntentMatcher, *, priority: int = 50
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
+            self._claim({i.name: i for i in self.intents}, name, "intent")
             self.intents.append(Intent(name, matches, fn, priority))
             self.intents.sort(key=lambda i: i.priority)
             return fn

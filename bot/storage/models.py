@@ -7,15 +7,17 @@ tests/test_migrations.py fails when the two drift apart.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -100,6 +102,9 @@ class Chat(Base):
     # False once the platform tells us the bot was removed from the group.
     bot_is_member: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The person a private chat is with (NULL for groups): forgetting them removes the chat and
+    # what hangs off it, and finds messages addressed to it (a DM's id is not always theirs).
+    private_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
 
 
 class DialogState(Base):
@@ -135,26 +140,286 @@ class Consent(Base):
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TriageReport(Base):
+    """The result of one soreness check, stored only with the person's "health" consent.
+
+    Coded answers only (option values, never typed text); after the retention period the
+    answers are cleared and the date, area and outcome remain."""
+
+    __tablename__ = "triage_reports"
+    __table_args__ = (Index("ix_triage_reports_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(40))  # which rule decided, for the reason
+    area: Mapped[str | None] = mapped_column(String(40))
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SessionLog(Base):
+    """One guided core session that ended: finished (`completed`), or stopped and abandoned
+    part-way with some moves done. Streaks count completed sessions; minutes count all work."""
+
+    __tablename__ = "session_logs"
+    __table_args__ = (Index("ix_session_logs_user_finished", "user_id", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column()
+    finished_at: Mapped[datetime] = mapped_column()
+    template: Mapped[str] = mapped_column(String(40))
+    level: Mapped[str] = mapped_column(String(16))
+    moves_done: Mapped[int] = mapped_column(Integer)
+    moves_skipped: Mapped[int] = mapped_column(Integer)
+    work_seconds: Mapped[int] = mapped_column(Integer)
+    # Holds and reps as a percentage of the cards' doses: progression reads the last one.
+    dose_pct: Mapped[int] = mapped_column(Integer, default=100)
+    completed: Mapped[bool] = mapped_column(Boolean)
+
+
 class Outbox(Base):
     """Every proactive message, written in the same transaction as the decision to send it.
 
     A sender claims due rows, delivers them and marks them sent; `dedupe_key` makes the
-    decision itself idempotent (one reminder per rule and occurrence, one post per club)."""
+    decision itself idempotent (one reminder per rule and occurrence, one post per club).
+    Statuses: pending → sent | failed | unreachable | expired (see scheduler/sender.py)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (UniqueConstraint("dedupe_key"),)
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        # The sender's claim: pending rows whose time has come, oldest first.
+        Index("ix_outbox_due", "status", "not_before"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     dedupe_key: Mapped[str] = mapped_column(String(128))
     platform: Mapped[str] = mapped_column(String(16), index=True)
     platform_chat_id: Mapped[str] = mapped_column(String(64))
     thread_id: Mapped[str] = mapped_column(String(64), default="")
+    # Private chats and groups have different platform rate limits.
+    is_private: Mapped[bool] = mapped_column(Boolean, default=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     reply: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    not_before: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    # Past this moment the message is stale (a reminder after a long outage) and is dropped.
+    expires_at: Mapped[datetime | None] = mapped_column()
     claimed_until: Mapped[datetime | None] = mapped_column()
+    # Which claim owns the row; a worker whose lease was taken over cannot send or overwrite.
+    claim_token: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReminderRule(Base):
+    """A weekly core-session reminder: days and a wall-clock time in the person's time zone.
+
+    `next_due_at` (UTC) is the next occurrence the sweep will act on; NULL while paused."""
+
+    __tablename__ = "reminder_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    days: Mapped[int] = mapped_column(Integer)  # bit 0 = Monday … bit 6 = Sunday
+    minute_of_day: Mapped[int] = mapped_column(Integer)  # local wall-clock time, 0..1439
+    timezone: Mapped[str] = mapped_column(String(64))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CheckIn(Base):
+    """A follow-up question after a soreness triage ("better, same or worse?").
+
+    Statuses: scheduled → queued (written to the outbox) → answered | missed; cancelled."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("user_id", "episode_ref", "round"),
+        Index("ix_checkins_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    episode_ref: Mapped[str] = mapped_column(String(32))  # the triage report it follows up
+    round: Mapped[int] = mapped_column(Integer, default=1)  # 2 = the follow-up after "same"
+    due_at: Mapped[datetime] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    answer: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column()
+
+
+# --- clubs (issue 7): a club is a group chat (chats.is_private False) the bot is in ---------
+
+
+class ClubMember(Base):
+    """Someone the bot has seen in a club, and the role a coach granted them there.
+
+    Chat admins are coaches by the platform's word (Actor.is_chat_admin, checked at each
+    command); `role = "coach"` is the role granted with /coach add. The rows also let
+    `/coach add NAME` find people by the name the bot saw them with in this chat."""
+
+    __tablename__ = "club_members"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    granted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CoachAccount(Base):
+    """One coach as a person: their identities on several platforms and their linked clubs,
+    so one broadcast reaches every club they run."""
+
+    __tablename__ = "coach_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CoachIdentity(Base):
+    """A platform identity (users row) belonging to a coach account; at most one account each."""
+
+    __tablename__ = "coach_identities"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("coach_accounts.id", ondelete="CASCADE"), index=True
+    )
+    # Where private reports reach this person, learnt when they write to the bot privately.
+    dm_chat_id: Mapped[str | None] = mapped_column(String(64))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CoachLinkCode(Base):
+    """A short one-time code: typed in a club by its coach, it links the club (and that
+    coach's identity on the club's platform) to the account that made the code."""
+
+    __tablename__ = "coach_link_codes"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("coach_accounts.id", ondelete="CASCADE"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class CoachClub(Base):
+    """A club linked to a coach account: the account's broadcasts go there."""
+
+    __tablename__ = "coach_clubs"
+
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("coach_accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    linked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Challenge(Base):
+    """One occurrence of a club challenge; a weekly series is a chain of rows sharing
+    `series_id`. Title, details and target are copied from the library at creation, so a
+    content change never alters a running challenge.
+
+    Statuses: scheduled → active (post queued) → ended (summary queued); paused (the bot was
+    removed; `paused_from` says what to return to); cancelled; missed (an outage outlasted it).
+    """
+
+    __tablename__ = "challenges"
+    __table_args__ = (
+        Index("ix_challenges_starting", "status", "starts_at"),
+        Index("ix_challenges_ending", "status", "ends_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    template_id: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(120))
+    details: Mapped[str] = mapped_column(String(1200))
+    target_days: Mapped[int] = mapped_column(Integer)
+    days: Mapped[int] = mapped_column(Integer)  # duration in local calendar days
+    timezone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()
+    repeat_weekly: Mapped[bool] = mapped_column(Boolean, default=False)
+    series_id: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    paused_from: Mapped[str | None] = mapped_column(String(16))
+    posted_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChallengeParticipant(Base):
+    __tablename__ = "challenge_participants"
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChallengeDone(Base):
+    """A "Done today": one per person per local day of the challenge (the primary key)."""
+
+    __tablename__ = "challenge_dones"
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenges.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Broadcast(Base):
+    """A coach's message to every club linked to their account. Deliveries are outbox rows
+    keyed `club:broadcast:<id>:<chat id>`; the counts are copied here when the report goes.
+
+    Statuses: sending → reported."""
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (Index("ix_broadcasts_status", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("coach_accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(2000))
+    card_id: Mapped[str | None] = mapped_column(String(40))
+    template_id: Mapped[str | None] = mapped_column(String(40))
+    # Where the delivery report goes (the coach's private chat), if known.
+    report_chat_id: Mapped[str | None] = mapped_column(String(64))
+    clubs: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)  # the bot had left: not tried
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    unreachable: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="sending")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reported_at: Mapped[datetime | None] = mapped_column()

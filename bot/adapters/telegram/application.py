@@ -1,0 +1,95 @@
+"""Building the python-telegram-bot Application: token and server from the settings, the
+flood-limit guard with retries, generous timeouts, updates handled concurrently."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter
+
+from bot.config import Settings
+
+TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
+JSONDict = dict[str, Any]
+
+# Telegram's flood limits are about messages; PTB's AIORateLimiter would also count reads
+# such as getChatMember against a group's 20 messages a minute.
+MESSAGE_METHODS = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "copyMessage",
+        "forwardMessage",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
+)
+# How often a flood wait (429 retry_after) is sat out and the request tried again.
+RETRIES_AFTER_FLOOD_WAIT = 3
+# Turns run side by side (the adapter keeps each person's own updates in order).
+CONCURRENT_UPDATES = 64
+
+
+class MessageRateLimiter(AIORateLimiter):
+    """AIORateLimiter (≈30 messages/s overall, 20/min per group; RetryAfter honoured with
+    retries) applied to sending and editing messages only; other calls pass straight through
+    but are still retried after a flood wait."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        if endpoint not in MESSAGE_METHODS:
+            data = {}  # no chat_id: AIORateLimiter applies no limit, only its retries
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
+
+
+def api_root(base_url: str | None) -> str | None:
+    """TELEGRAM_API_BASE_URL is the Bot API server's root (https://api.telegram.org, or a
+    self-hosted server); a value ending in /bot, as PTB spells it, is accepted too."""
+    if not base_url:
+        return None
+    return base_url.rstrip("/").removesuffix("/bot")
+
+
+def build_application(
+    settings: Settings,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+    per_second: float | None = None,
+) -> TelegramApplication:
+    """The Application for this bot. `rate_limiter` replaces the default guard (benchmarks);
+    `per_second` lowers the overall message rate (defaults to COACH_TELEGRAM_RATE)."""
+    if not settings.telegram_token:
+        raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
+    limiter = rate_limiter or MessageRateLimiter(
+        overall_max_rate=per_second or settings.telegram_rate,
+        overall_time_period=1,
+        max_retries=RETRIES_AFTER_FLOOD_WAIT,
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token)
+        .rate_limiter(limiter)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .job_queue(None)  # the scheduler/ package does timed work
+        .connect_timeout(10)
+        .read_timeout(15)
+        .write_timeout(30)  # photo uploads
+        .pool_timeout(10)
+    )
+    root = api_root(settings.telegram_api_base_url)
+    if root:
+        builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+    return builder.build()

@@ -1,0 +1,109 @@
+"""Serving Telegram: long polling (default) or a webhook, the command menus, and a clean stop.
+
+Stopping (the stop event, set on SIGTERM): no new updates are fetched (the offset of those
+already fetched is confirmed to Telegram, so none is delivered twice), the updates already
+fetched are handled and their replies sent, countdowns end, then the connection closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from urllib.parse import urlsplit
+
+from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.error import TelegramError
+
+from bot.adapters.telegram.adapter import TelegramAdapter
+from bot.adapters.telegram.application import TelegramApplication, build_application
+from bot.adapters.telegram.outgoing import Outgoing, RetryPolicy
+from bot.adapters.telegram.transport import TelegramTransport
+from bot.app import App
+from bot.engine.router import Router
+
+log = logging.getLogger("corecoach.telegram")
+
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
+MAX_COMMANDS = 100
+
+
+class TelegramBot:
+    """The pieces of one Telegram bot: made before the run, so the outbox sender can be
+    given `transport` up front (it delivers once the run has logged in)."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        application: TelegramApplication | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.app = app
+        self.application = application or build_application(app.settings)
+        self.outgoing = Outgoing(self.application.bot, retry)
+        self.transport = TelegramTransport(self.outgoing, ready=False)
+        self.adapter: TelegramAdapter | None = None  # set once the bot knows who it is
+
+
+def make_bot(app: App) -> TelegramBot:
+    return TelegramBot(app)
+
+
+async def register_commands(bot: Bot, router: Router) -> None:
+    """The command menus of private chats and groups (what typing "/" shows)."""
+    commands = [BotCommand(c.name, c.help[:256]) for c in router.listed_commands()][:MAX_COMMANDS]
+    for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeAllGroupChats()):
+        try:
+            await bot.set_my_commands(commands, scope=scope)
+        except TelegramError as exc:  # a missing menu is no reason not to serve
+            log.warning("telegram.set_commands_failed", extra={"error": type(exc).__name__})
+
+
+async def run_telegram(
+    app: App,
+    stop: asyncio.Event,
+    bot: TelegramBot | None = None,
+    *,
+    poll_timeout: float = 30.0,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Serve Telegram until `stop` is set. Pass `bot` (from make_bot) when its transport was
+    handed to the outbox sender; `ready` is set once updates are being received."""
+    bot = bot or make_bot(app)
+    application = bot.application
+    settings = app.settings
+    async with application:  # getMe: who we are; closes the connections on the way out
+        me = application.bot
+        adapter = TelegramAdapter(app.engine, bot.outgoing, bot_id=me.id, bot_username=me.username)
+        bot.adapter = adapter
+        adapter.attach(application)
+        await register_commands(me, app.engine.router)
+        await application.start()
+        bot.transport.ready = True
+        updater = application.updater
+        assert updater is not None
+        if settings.telegram_mode == "webhook":
+            assert settings.telegram_webhook_url and settings.telegram_webhook_secret
+            await updater.start_webhook(
+                listen=settings.telegram_webhook_listen,
+                port=settings.telegram_webhook_port,
+                url_path=urlsplit(settings.telegram_webhook_url).path.strip("/"),
+                webhook_url=settings.telegram_webhook_url,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await updater.start_polling(
+                poll_interval=0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
+            )
+        log.info("telegram.started", extra={"mode": settings.telegram_mode})
+        if ready is not None:
+            ready.set()
+        try:
+            await stop.wait()
+        finally:
+            await updater.stop()
+            await application.stop()
+            await adapter.close()
+            bot.transport.ready = False
+            log.info("telegram.stopped")

@@ -1,0 +1,89 @@
+"""Stored soreness checks and the "health" consent: the one place that reads and writes them.
+
+The check-in (scheduler) and core-session features ask here, e.g. "did this person get an
+outcome that rules out core work in the last days?" via `latest_report`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.triage_schema import TriageTree
+from bot.storage.models import Consent, TriageReport
+
+HEALTH_TOPIC = "health"
+HISTORY_LIMIT = 10
+
+
+async def health_consent(session: AsyncSession, user_id: int) -> bool | None:
+    """True/False once the person decided; None if we never asked."""
+    row = await session.get(Consent, (user_id, HEALTH_TOPIC))
+    return None if row is None else row.granted
+
+
+async def set_health_consent(
+    session: AsyncSession, user_id: int, granted: bool, now: datetime
+) -> None:
+    row = await session.get(Consent, (user_id, HEALTH_TOPIC))
+    if row is None:
+        session.add(Consent(user_id=user_id, topic=HEALTH_TOPIC, granted=granted, decided_at=now))
+    else:
+        row.granted = granted
+        row.decided_at = now
+
+
+async def save_report(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    now: datetime,
+    outcome: str,
+    rule: str,
+    area: str | None,
+    answers: dict[str, str],
+) -> TriageReport:
+    """Store a result. Callers must have checked consent; `answers` hold option values only."""
+    report = TriageReport(
+        user_id=user_id, created_at=now, outcome=outcome, rule=rule, area=area, answers=answers
+    )
+    session.add(report)
+    await session.flush()
+    return report
+
+
+async def recent_reports(
+    session: AsyncSession, user_id: int, limit: int = HISTORY_LIMIT
+) -> list[TriageReport]:
+    rows = await session.scalars(
+        select(TriageReport)
+        .where(TriageReport.user_id == user_id)
+        .order_by(TriageReport.created_at.desc(), TriageReport.id.desc())
+        .limit(limit)
+    )
+    return list(rows)
+
+
+async def latest_report(
+    session: AsyncSession,
+    user_id: int,
+    *,
+    since: datetime,
+    outcomes: Collection[str] | None = None,
+) -> TriageReport | None:
+    """The newest report since `since`, optionally only with one of `outcomes`."""
+    query = select(TriageReport).where(
+        TriageReport.user_id == user_id, TriageReport.created_at >= since
+    )
+    if outcomes is not None:
+        query = query.where(TriageReport.outcome.in_(list(outcomes)))
+    query = query.order_by(TriageReport.created_at.desc(), TriageReport.id.desc()).limit(1)
+    return (await session.scalars(query)).first()
+
+
+def no_core_work_outcomes(tree: TriageTree) -> set[str]:
+    """Outcomes after which core sessions should wait (urgent, doctor, rest in our content)."""
+    return {o.id for o in tree.outcomes.values() if not o.core_work_ok}

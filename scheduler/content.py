@@ -1,0 +1,35 @@
+"""The schema of content/reminders.yaml: what reminders and check-ins say."""
+
+from __future__ import annotations
+
+import string
+
+from pydantic import Field, field_validator
+
+from bot.content.schema import Line, Paragraph, Strict
+
+
+class ReminderTexts(Strict):
+    reminder: Paragraph  # must contain {when}, e.g. "Tuesday 07:00"
+    snoozed_reminder: Paragraph
+    session_placeholder: Paragraph
+    timezone_help: Paragraph
+    checkin_offer: Paragraph
+    checkin_question: Paragraph
+    checkin_better: Paragraph
+    checkin_same: Paragraph
+    checkin_same_again: Paragraph  # the second "same": time to get it looked at
+    checkin_worse: Paragraph  # before the triage questions run again
+    checkin_worse_no_triage: Paragraph  # when no triage dialog is installed
+    sources: list[Line] = Field(min_length=1)
+
+    @field_validator("reminder")
+    @classmethod
+    def _only_when(cls, value: str) -> str:
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        if fields != {"when"}:
+            raise ValueError("must contain {when} and no other {placeholder}")
+        return value
+
+    def reminder_text(self, when: str) -> str:
+        return self.reminder.format(when=when)

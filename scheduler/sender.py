@@ -1,0 +1,406 @@
+"""The outbox sender: claims due rows, delivers them through the platform's Transport at the
+platform's pace, and records the outcome of each message as soon as it is known.
+
+Life of a row: `pending` → claimed (claimed_until, claim_token) → attempt recorded
+(attempts + 1, lease renewed, fenced by the token) → Transport.deliver → `sent` | back to
+`pending` later (transient failure: exponential backoff with jitter, at least retry_after)
+| `failed` (permanent, or retries exhausted) | `unreachable` (blocked / removed: the person
+or chat is marked and their other pending messages dropped) | `expired` (past expires_at).
+
+**Guarantee.** Every outbox row is delivered at least once unless it fails, expires or its
+recipient is unreachable, and in the normal path exactly once:
+
+- Claims are exclusive: PostgreSQL claims with `SELECT … FOR UPDATE SKIP LOCKED` plus a
+  lease; before each send the worker re-checks its claim token in a committed UPDATE, so a
+  worker whose lease was taken over by another can no longer send that row. SQLite runs one
+  process and takes the same code path (SQLite has no row locks to skip).
+- A crash before the platform accepted a message loses nothing: its lease expires and any
+  worker (or the restarted one) sends it.
+- **At-least-once remains in one window**: after the platform accepted a message and before
+  our `status = 'sent'` commits. A crash there (or a lost response from the platform) means
+  the row is sent again when its lease expires. We shrink the window by committing right
+  after each send (one short transaction, retried through brief database outages), by
+  bounding how many sends are in flight (`max_in_flight`), and by passing the outbox id to
+  the Transport as an idempotency key, which platforms that support one (Discord's `nonce`
+  with `enforce_nonce`) use to drop the repeat; Telegram has no such key. Rows in the
+  window are the ones with `attempts > 0`, no `last_error`, still pending after their lease:
+  the resend is logged as `outbox.resend_after_crash`.
+- A Transport call must return within `send_lease` (default 120 s; HTTP clients time out far
+  sooner), otherwise another worker could take the row over while the call still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Table, or_, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import Delivery, DeliveryStatus, OutboundMessage, Transport
+from bot.engine.events import Reply
+from bot.logsafe import hashed
+from bot.storage.models import Chat, Outbox, User, utcnow
+from scheduler.outbox import EXPIRED, FAILED, OUTBOX, PENDING, SENT, UNREACHABLE
+from scheduler.pacing import Pacer, PacingPolicy
+
+log = logging.getLogger("corecoach.sender")
+
+# Core statements: one small UPDATE per message, without the ORM's bookkeeping.
+USERS = cast(Table, User.__table__)
+CHATS = cast(Table, Chat.__table__)
+
+
+@dataclass(frozen=True)
+class SenderConfig:
+    batch_size: int = 100
+    claim_lease: timedelta = timedelta(seconds=60)  # for rows waiting their turn in a batch
+    send_lease: timedelta = timedelta(seconds=120)  # renewed when a send starts
+    max_in_flight: int = 8
+    max_attempts: int = 8
+    backoff_base: float = 2.0  # seconds; doubles per attempt
+    backoff_cap: float = 900.0
+    poll_interval: float = 1.0  # how often an idle sender looks for due rows
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    chat_id: str
+    thread_id: str
+    is_private: bool
+    user_id: int | None
+    reply: dict[str, Any]
+    attempts: int
+    expires_at: datetime | None
+    token: str
+    # An earlier attempt began but no outcome was recorded: a crash in the at-least-once
+    # window (or just before the send). Logged, so duplicates can be traced.
+    unrecorded: bool
+
+
+_CLAIMED_COLUMNS = (
+    Outbox.id,
+    Outbox.platform_chat_id,
+    Outbox.thread_id,
+    Outbox.is_private,
+    Outbox.user_id,
+    Outbox.reply,
+    Outbox.attempts,
+    Outbox.expires_at,
+    Outbox.last_error,
+)
+
+
+class Sender:
+    """Delivers one platform's outbox rows. Run one per platform per process."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        transport: Transport,
+        *,
+        pacing: PacingPolicy,
+        config: SenderConfig | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        pacer: Pacer | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.transport = transport
+        self.platform = transport.platform
+        self.config = config or SenderConfig()
+        self.clock = clock
+        self.pacer = pacer or Pacer(pacing)
+        self.rng = rng or random.Random()
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight = asyncio.Semaphore(self.config.max_in_flight)
+        self._longest_wait = self.config.claim_lease.total_seconds() / 2
+
+    # -- running ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name=f"sender-{self.platform}")
+
+    def wake(self) -> None:
+        """Something was just enqueued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def stop(self) -> None:
+        """Finish the sends in flight, hand back unsent claims, and return."""
+        self._stopping.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            held = self.pacer.held_for()
+            if held > 0:  # the platform said to back off: claim nothing meanwhile
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), held)
+                continue
+            try:
+                handled = await self.drain_once()
+            except (OperationalError, DBAPIError):
+                log.warning("sender.db_unavailable", extra={"platform": self.platform})
+                handled = 0
+            if handled == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
+                self._wake.clear()
+
+    async def drain_once(self) -> int:
+        """Claim one batch and deliver it; returns how many rows were handled."""
+        claimed = await self._claim()
+        if not claimed:
+            return 0
+        queue = list(claimed)
+        tasks: set[asyncio.Task[None]] = set()
+        try:
+            while queue and not self._stopping.is_set():
+                await self._in_flight.acquire()
+                row = min(queue, key=lambda r: self.pacer.delay(r.chat_id, r.is_private))
+                wait = self.pacer.delay(row.chat_id, row.is_private)
+                if wait > self._longest_wait:
+                    # A flood hold, or a long queue for one chat: hand the rest back
+                    # rather than sit on claims that would run out meanwhile.
+                    self._in_flight.release()
+                    break
+                if wait > 0:
+                    self._in_flight.release()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopping.wait(), wait)
+                    continue
+                queue.remove(row)
+                self.pacer.record(row.chat_id, row.is_private)
+                task = asyncio.create_task(self._deliver(row))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+        finally:
+            if tasks:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            if queue:
+                await self._release(queue)
+        return len(claimed) - len(queue)
+
+    # -- claiming -----------------------------------------------------------------------
+
+    async def _claim(self) -> list[_Claimed]:
+        now = self.clock()
+        token = secrets.token_hex(8)
+        async with self.sessions() as session, session.begin():
+            ids = list(
+                await session.scalars(
+                    select(Outbox.id)
+                    .where(
+                        Outbox.status == PENDING,
+                        Outbox.platform == self.platform,
+                        Outbox.not_before <= now,
+                        or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
+                    )
+                    .order_by(Outbox.not_before, Outbox.id)
+                    .limit(self.config.batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            if not ids:
+                return []
+            rows = (
+                await session.execute(select(*_CLAIMED_COLUMNS).where(Outbox.id.in_(ids)))
+            ).all()
+            stale = [r.id for r in rows if r.expires_at is not None and r.expires_at <= now]
+            live = [r for r in rows if r.id not in set(stale)]
+            if stale:
+                await session.execute(
+                    update(OUTBOX)
+                    .where(Outbox.id.in_(stale))
+                    .values(status=EXPIRED, claimed_until=None, claim_token=None)
+                )
+                log.info("outbox.expired", extra={"count": len(stale), "platform": self.platform})
+            if live:
+                await session.execute(
+                    update(OUTBOX)
+                    .where(Outbox.id.in_([r.id for r in live]))
+                    .values(claimed_until=now + self.config.claim_lease, claim_token=token)
+                )
+        return [
+            _Claimed(
+                r.id,
+                r.platform_chat_id,
+                r.thread_id,
+                r.is_private,
+                r.user_id,
+                r.reply,
+                r.attempts,
+                r.expires_at,
+                token,
+                unrecorded=r.attempts > 0 and r.last_error is None,
+            )
+            for r in sorted(live, key=lambda r: r.id)
+        ]
+
+    async def _release(self, rows: list[_Claimed]) -> None:
+        """Hand unsent claims back at once instead of letting their lease run out."""
+        async with self.sessions() as session, session.begin():
+            for row in rows:
+                await session.execute(
+                    update(OUTBOX)
+                    .where(Outbox.id == row.id, Outbox.claim_token == row.token)
+                    .values(claimed_until=None, claim_token=None)
+                )
+
+    # -- one message --------------------------------------------------------------------
+
+    async def _deliver(self, row: _Claimed) -> None:
+        try:
+            if row.expires_at is not None and self.clock() >= row.expires_at:
+                await self._finish(row, EXPIRED, error="expired before its turn")
+                return
+            if not await self._begin_attempt(row):
+                log.info("outbox.claim_lost", extra={"outbox_id": row.id})
+                return
+            if row.unrecorded:
+                log.warning("outbox.resend_after_crash", extra={"outbox_id": row.id})
+            message = OutboundMessage(
+                outbox_id=row.id,
+                platform=self.platform,
+                chat_id=row.chat_id,
+                thread_id=row.thread_id,
+                reply=Reply.from_dict(row.reply),
+            )
+            try:
+                delivery = await self.transport.deliver(message)
+            except Exception as exc:  # a transport bug or network error: retry later
+                delivery = Delivery(DeliveryStatus.RETRY, error=type(exc).__name__)
+            await self._with_db_retries(lambda: self._record(row, delivery))
+        except Exception:
+            # The row stays claimed; its lease runs out and it is tried again.
+            log.exception("outbox.deliver_failed", extra={"outbox_id": row.id})
+        finally:
+            self._in_flight.release()
+
+    async def _begin_attempt(self, row: _Claimed) -> bool:
+        """Count the attempt and renew the lease, only if the claim is still ours."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(OUTBOX)
+                .where(
+                    Outbox.id == row.id,
+                    Outbox.claim_token == row.token,
+                    Outbox.status == PENDING,
+                )
+                .values(attempts=Outbox.attempts + 1, claimed_until=now + self.config.send_lease)
+            )
+            return _rowcount(result) == 1
+
+    async def _record(self, row: _Claimed, delivery: Delivery) -> None:
+        status = delivery.status
+        if status is DeliveryStatus.SENT:
+            await self._finish(row, SENT, fenced=False)
+        elif status is DeliveryStatus.UNREACHABLE:
+            await self._unreachable(row, delivery.error)
+        elif status is DeliveryStatus.FAILED or row.attempts + 1 >= self.config.max_attempts:
+            await self._finish(row, FAILED, error=delivery.error or status.value)
+            log.warning("outbox.failed", extra={"outbox_id": row.id, "status": status.value})
+        else:
+            await self._retry_later(row, delivery)
+
+    async def _finish(
+        self, row: _Claimed, status: str, *, error: str | None = None, fenced: bool = True
+    ) -> None:
+        now = self.clock()
+        # "sent" is recorded even if the claim moved on: the platform has the message, and
+        # saying so stops the new owner from sending it again.
+        owner = Outbox.claim_token == row.token if fenced else Outbox.status == PENDING
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OUTBOX)
+                .where(Outbox.id == row.id, owner)
+                .values(
+                    status=status,
+                    sent_at=now if status == SENT else None,
+                    claimed_until=None,
+                    claim_token=None,
+                    last_error=(error or "")[:256] or None,
+                )
+            )
+
+    async def _retry_later(self, row: _Claimed, delivery: Delivery) -> None:
+        attempt = row.attempts + 1
+        if delivery.retry_after is not None:
+            self.pacer.hold(delivery.retry_after)
+            delay = delivery.retry_after * (1 + 0.1 * self.rng.random())
+        else:
+            ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (attempt - 1))
+            delay = ceiling * (0.5 + 0.5 * self.rng.random())  # "equal jitter"
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OUTBOX)
+                .where(Outbox.id == row.id, Outbox.claim_token == row.token)
+                .values(
+                    not_before=self.clock() + timedelta(seconds=delay),
+                    claimed_until=None,
+                    claim_token=None,
+                    last_error=(delivery.error or "retry")[:256],
+                )
+            )
+
+    async def _unreachable(self, row: _Claimed, error: str | None) -> None:
+        """Blocked or removed: this row, the chat's other pending rows, and the person or
+        chat itself are marked, so the sweep stops writing for them."""
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OUTBOX)
+                .where(
+                    Outbox.platform == self.platform,
+                    Outbox.platform_chat_id == row.chat_id,
+                    Outbox.status == PENDING,
+                    or_(Outbox.claim_token.is_(None), Outbox.claim_token == row.token),
+                )
+                .values(
+                    status=UNREACHABLE,
+                    claimed_until=None,
+                    claim_token=None,
+                    last_error=(error or "unreachable")[:256],
+                )
+            )
+            if row.is_private and row.user_id is not None:
+                await session.execute(
+                    update(USERS).where(User.id == row.user_id).values(unreachable=True)
+                )
+            elif not row.is_private:
+                await session.execute(
+                    update(CHATS)
+                    .where(Chat.platform == self.platform, Chat.platform_chat_id == row.chat_id)
+                    .values(bot_is_member=False)
+                )
+        log.info("outbox.unreachable", extra={"chat": hashed(row.chat_id)})
+
+    async def _with_db_retries(self, action: Callable[[], Any]) -> None:
+        """Recording an outcome rides out a brief database outage: giving up here would
+        turn a delivered message into a duplicate once the lease runs out."""
+        delays = (0.2, 0.5, 1.0, 2.0, 4.0)
+        for delay in delays:
+            try:
+                await action()
+                return
+            except (OperationalError, DBAPIError):
+                log.warning("outbox.record_retry")
+                await asyncio.sleep(delay)
+        await action()
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,81 @@
+"""The `corecoach` command: migrate, run without tokens, and stopping quietly."""
+
+from __future__ import annotations
+
+import io
+import logging
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+CORECOACH = Path(sys.executable).parent / "corecoach"
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """A fresh database file and no platform tokens; the root logger restored afterwards
+    (main() configures logging for the whole process)."""
+    db = tmp_path / "data" / "coach.db"
+    monkeypatch.setenv("COACH_DATABASE_URL", f"sqlite+aiosqlite:///{db}")
+    for name in ("COACH_CONTENT_DIR", "TELEGRAM_BOT_TOKEN", "DISCORD_BOT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield db
+    root.handlers[:], root.level = handlers, level
+
+
+def test_migrate_creates_the_schema(_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["migrate"]) == 0
+    assert "up to date" in capsys.readouterr().out
+    with sqlite3.connect(_env) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert {"users", "chats", "dialog_states", "alembic_version"} <= tables
+    assert main(["migrate"]) == 0  # again: a no-op
+
+
+def test_run_without_tokens_opens_the_terminal_chat(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("/privacy\n"))
+    assert main(["run"]) == 0
+    assert "What I keep about you" in capsys.readouterr().out
+
+
+def test_content_check_of_a_missing_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["content", "check", str(tmp_path / "nowhere")]) == 1
+    out, err = capsys.readouterr()
+    assert f"{tmp_path / 'nowhere' / 'cards'}:1: folder is missing" in out
+    assert "problem(s)" in err
+
+
+def test_no_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([])
+    assert stop.value.code == 2
+    assert "usage: corecoach" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_stops_the_chat_quietly(_env: Path) -> None:
+    chat = subprocess.Popen(
+        [str(CORECOACH), "chat"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert chat.stdin and chat.stdout and chat.stderr
+    chat.stdout.close()  # like `corecoach chat | head -1` after head has its line
+    chat.stdin.write(b"/start\n/cards\n/card plank\n" * 5)
+    chat.stdin.close()
+    assert chat.wait(timeout=60) == 1
+    assert chat.stderr.read() == b""  # no traceback, no "Exception ignored"
+    chat.stderr.close()

@@ -1,0 +1,98 @@
+"""The real AsyncIOScheduler: one sweep job that runs on its interval, writes outbox rows, and
+hands them to the sender; started and stopped like `corecoach run` does."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import App
+from bot.config import Settings
+from bot.content.bundle import ContentBundle
+from bot.delivery import Delivery, DeliveryStatus, OutboundMessage
+from bot.engine.engine import Engine
+from bot.storage.db import make_sessionmaker
+from bot.storage.models import Outbox
+from handlers import build_router
+from scheduler.service import SWEEP_JOB, make_scheduler, start_background
+from scheduler.sweep import Sweeper
+from tests.harness import ChatHarness, FakeClock
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+async def next_sweep(sweeper: Sweeper) -> None:
+    sweeper.swept.clear()
+    await asyncio.wait_for(sweeper.swept.wait(), 10)
+
+
+async def test_the_sweep_job_runs_on_its_interval_and_writes_outbox_rows(
+    quick_bot: ChatHarness, content: ContentBundle, clock: FakeClock
+) -> None:
+    clock.now = utc(2026, 11, 23, 8)
+    ann = quick_bot.person("ann")
+    await ann.say("/timezone Europe/Berlin")
+    await ann.say("/remind daily 10:00")
+    sessions = quick_bot.engine.sessions
+    sweeper = Sweeper(sessions, content, clock=clock)
+    scheduler = make_scheduler(sweeper, interval_seconds=0.05)
+    [job] = scheduler.get_jobs()
+    assert (job.id, job.max_instances, job.coalesce) == (SWEEP_JOB, 1, True)
+    scheduler.start()
+    try:
+        await next_sweep(sweeper)  # runs at once on start: nothing due yet
+        async with sessions() as session:
+            assert list(await session.scalars(select(Outbox))) == []
+        clock.now = utc(2026, 11, 23, 9, 0, 3)  # 10:00 Berlin
+        await next_sweep(sweeper)
+        await next_sweep(sweeper)  # and again: still one row for this occurrence
+        async with sessions() as session:
+            rows = list(await session.scalars(select(Outbox)))
+        assert [r.platform_chat_id for r in rows] == ["dm:ann"]
+        assert sweeper.runs >= 3
+    finally:
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)
+
+
+class Inbox:
+    platform = "test"
+
+    def __init__(self) -> None:
+        self.delivered: list[OutboundMessage] = []
+        self.arrived = asyncio.Event()
+
+    async def deliver(self, message: OutboundMessage) -> Delivery:
+        self.delivered.append(message)
+        self.arrived.set()
+        return Delivery(DeliveryStatus.SENT)
+
+
+async def test_start_background_sweeps_sends_and_stops_cleanly(
+    sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
+) -> None:
+    sessions = make_sessionmaker(sqlite_db)
+    engine = Engine(sessions, build_router(), content, clock=clock)
+    clock.now = utc(2026, 11, 23, 8)
+    ann = ChatHarness(engine).person("ann")
+    await ann.say("/timezone Europe/Berlin")
+    await ann.say("/remind daily 10:00")
+    clock.now = utc(2026, 11, 23, 9, 0, 3)
+    app = App(Settings(sweep_seconds=0.05), sqlite_db, sessions, content, engine)
+    inbox = Inbox()
+    background = start_background(app, [inbox], clock=clock)
+    try:
+        await asyncio.wait_for(inbox.arrived.wait(), 10)
+    finally:
+        await background.stop()
+    assert not background.scheduler.running
+    [message] = inbox.delivered
+    assert "Monday 10:00" in message.reply.text
+    async with sessions() as session:
+        [row] = list(await session.scalars(select(Outbox)))
+    assert row.status == "sent"

@@ -1,0 +1,249 @@
+"""The triage tree from content/triage/, walked along every path, and the wording of its results.
+
+The walk enumerates every combination of answers the tree can receive: from the first question,
+each option of the current question is answered with the real engine functions
+(handlers.triage_flow.answer), recursively, until the rules decide. Typed answers map onto the
+same options, so they add no paths.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pytest
+
+from bot.content.bundle import ContentBundle
+from bot.content.triage_schema import Option, Question, TriageTree
+from handlers.triage import render_outcome
+from handlers.triage_flow import Ask, Decided, Facts, Step, answer, decide, first_step
+
+
+@dataclass
+class Walk:
+    paths: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    rules: Counter[str] = field(default_factory=Counter)
+    questions: set[str] = field(default_factory=set)
+    options: set[tuple[str, str]] = field(default_factory=set)
+    flagged_paths: int = 0
+    longest: int = 0
+    # One set of facts per rule, to render each result in the wording tests.
+    sample_facts: dict[str, Facts] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _trail(chosen: list[tuple[Question, Option]]) -> str:
+    return " > ".join(f"{q.id}={o.value}" for q, o in chosen)
+
+
+def walk_tree(tree: TriageTree) -> Walk:
+    result = Walk()
+    kinds_order = {"place": 0, "red_flag": 1, "pattern": 2}
+
+    def go(step: Step, facts: Facts, chosen: list[tuple[Question, Option]]) -> None:
+        if isinstance(step, Decided):
+            _check_path(step, facts, chosen)
+            return
+        question = step.question
+        if any(q.id == question.id for q, _ in chosen):
+            result.problems.append(f"loop: {question.id} asked twice after {_trail(chosen)}")
+            return
+        if len(chosen) > len(tree.questions):
+            result.problems.append(f"path longer than the tree: {_trail(chosen)}")
+            return
+        if not question.options:
+            result.problems.append(f"dead end at {question.id} after {_trail(chosen)}")
+            return
+        result.questions.add(question.id)
+        for option in question.options:
+            result.options.add((question.id, option.value))
+            new_facts, next_step = answer(tree, question, option, facts)
+            go(next_step, new_facts, [*chosen, (question, option)])
+
+    def _check_path(step: Decided, facts: Facts, chosen: list[tuple[Question, Option]]) -> None:
+        result.paths += 1
+        result.outcomes[step.outcome.id] += 1
+        result.rules[step.rule.id] += 1
+        result.sample_facts.setdefault(step.rule.id, dict(facts))
+        result.longest = max(result.longest, len(chosen))
+        if step.outcome.id not in tree.outcomes:
+            result.problems.append(f"unknown outcome {step.outcome.id} after {_trail(chosen)}")
+        ranks = [kinds_order[q.kind] for q, _ in chosen]
+        if ranks != sorted(ranks):
+            result.problems.append(f"a red flag came after a pattern question: {_trail(chosen)}")
+        flags = [i for i, (_, o) in enumerate(chosen) if o.flag]
+        if flags:
+            result.flagged_paths += 1
+            if not step.outcome.escalation:
+                result.problems.append(f"red flag ended in {step.outcome.id}: {_trail(chosen)}")
+            if flags[0] != len(chosen) - 1:
+                result.problems.append(f"questions went on after a red flag: {_trail(chosen)}")
+
+    go(first_step(tree), {}, [])
+    return result
+
+
+@pytest.fixture(scope="module")
+def tree(content: ContentBundle) -> TriageTree:
+    return content.triage
+
+
+@pytest.fixture(scope="module")
+def walked(tree: TriageTree) -> Walk:
+    return walk_tree(tree)
+
+
+def test_every_path_ends_in_an_outcome_without_loops_or_dead_ends(
+    tree: TriageTree, walked: Walk
+) -> None:
+    assert walked.problems == []
+    assert walked.paths == sum(walked.outcomes.values()) > 1000
+    assert walked.longest <= len(tree.questions)
+
+
+def test_every_red_flag_answer_escalates_and_stops(tree: TriageTree, walked: Walk) -> None:
+    # The walk reports any flag answer that does not end the path in an escalation; check it
+    # met every flag answer of every red-flag question.
+    flag_options = {
+        (q.id, o.value) for q in tree.questions if q.kind == "red_flag" for o in q.options if o.flag
+    }
+    assert flag_options <= walked.options
+    assert walked.flagged_paths >= len(flag_options)
+    assert not [p for p in walked.problems if "red flag" in p]
+
+
+def test_red_flags_are_screened_before_any_pattern_question(tree: TriageTree) -> None:
+    step = first_step(tree)
+    asked: list[Question] = []
+    facts: Facts = {}
+    # Follow the clear answers: every red-flag question that applies comes before the pattern.
+    while isinstance(step, Ask):
+        asked.append(step.question)
+        option = next(o for o in step.question.options if not o.flag)
+        facts, step = answer(tree, step.question, option, facts)
+    kinds = [q.kind for q in asked]
+    assert "red_flag" in kinds
+    assert kinds.index("pattern") > max(i for i, k in enumerate(kinds) if k == "red_flag")
+
+
+def test_area_specific_red_flags_are_asked_when_they_apply(tree: TriageTree) -> None:
+    # Which red-flag questions each area gets: the back screen for the back, the hip screen for
+    # the hip, both when the runner is not sure where it hurts.
+    area = tree.questions[0]
+    seen: dict[str, list[str]] = {}
+    for option in area.options:
+        facts, step = answer(tree, area, option, {})
+        screens = []
+        while isinstance(step, Ask) and step.question.kind == "red_flag":
+            screens.append(step.question.id)
+            clear = next(o for o in step.question.options if not o.flag)
+            facts, step = answer(tree, step.question, clear, facts)
+        seen[option.value] = screens
+    common = set(seen["abs"])
+    assert set(seen["lower_back"]) - common == {"rf_back_nerves", "rf_back_leg"}
+    assert set(seen["hip_flexors"]) - common == {"rf_hip"}
+    assert set(seen["not_sure"]) - common == {"rf_back_nerves", "rf_back_leg", "rf_hip"}
+
+
+def test_every_question_option_outcome_and_rule_is_reachable(
+    tree: TriageTree, walked: Walk
+) -> None:
+    assert walked.questions == {q.id for q in tree.questions}
+    assert walked.options == {(q.id, o.value) for q in tree.questions for o in q.options}
+    assert set(walked.outcomes) == set(tree.outcomes)
+    # All but the final catch-all (a safety net for content changes) decide some path.
+    unused = [r.id for r in tree.rules[:-1] if walked.rules[r.id] == 0]
+    assert unused == []
+
+
+def test_the_catch_all_escalates(tree: TriageTree) -> None:
+    decided = decide(tree, {"area": "abs"})  # nothing the pattern rules can use
+    assert decided.rule.id == tree.rules[-1].id
+    assert decided.outcome.escalation
+
+
+# --- wording of every result ------------------------------------------------------------------
+
+# Certain diagnoses ("you have a strain", "this is DOMS") are never allowed.
+CERTAIN = re.compile(
+    r"\b(you have (a|an)|you've got|this is (a|an|ordinary|just|only|doms)|it is (a|an|just)|"
+    r"it's (a|an|just)|definitely|certainly|for sure|diagnos\w*|nothing to worry)\b",
+    re.I,
+)
+CONDITION = re.compile(
+    r"\b(strain\w*|tear|torn|soreness|doms|stitch\w*|fracture|hernia|appendix|nerves?|"
+    r"injury|bruise)\b",
+    re.I,
+)
+HEDGE = re.compile(
+    r"\b(may|might|can|could|sounds like|likely|typical|usually|possible|often|hints at|"
+    r"signs of|rule it out|can't rule|should not be treated)\b",
+    re.I,
+)
+HELP = re.compile(r"\b(doctor|physiotherapist|emergency|medical|urgent help)\b", re.I)
+EXERCISE = re.compile(
+    r"\b(stretch\w*|foam|plank|bridge|dead bug|bird dog|warm|cold pack|core work|run at)\b",
+    re.I,
+)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in re.split(r"(?<=[.!?])\s+", text) if s]
+
+
+def test_reasons_never_state_a_diagnosis_as_certain(tree: TriageTree) -> None:
+    for rule in tree.rules:
+        for sentence in _sentences(rule.reason):
+            assert not CERTAIN.search(sentence), (rule.id, sentence)
+            if CONDITION.search(sentence):
+                assert HEDGE.search(sentence), (rule.id, sentence)
+    other = [o.title for o in tree.outcomes.values()] + [t.text for t in tree.tips]
+    other += [s.text for o in tree.outcomes.values() for s in o.steps]
+    other += [step for r in tree.rules for step in r.steps]
+    for text in other:
+        assert not CERTAIN.search(text), text
+
+
+@pytest.mark.parametrize("stored", [True, False])
+def test_every_result_message_ends_with_when_to_seek_help(
+    tree: TriageTree, walked: Walk, content: ContentBundle, stored: bool
+) -> None:
+    assert set(walked.sample_facts) >= {r.id for r in tree.rules[:-1]}
+    for facts in walked.sample_facts.values():
+        decided = decide(tree, facts)
+        cards = [content.cards[c] for c in decided.outcome.cards]
+        text = render_outcome(tree, decided, facts, stored=stored, cards=cards)
+        assert text.endswith(decided.outcome.seek_help), decided.rule.id
+        last_paragraph = text.rsplit("\n\n", 1)[-1]
+        assert HELP.search(last_paragraph), decided.outcome.id
+        assert not CERTAIN.search(text), decided.rule.id
+
+
+def test_escalations_give_no_exercise_advice(tree: TriageTree, walked: Walk) -> None:
+    escalations = [o for o in tree.outcomes.values() if o.escalation]
+    assert {o.id for o in escalations} >= {"urgent", "doctor"}
+    for outcome in escalations:
+        assert outcome.cards == []
+        assert not outcome.core_work_ok
+        assert not [t for t in tree.tips if outcome.id in t.outcomes]
+    for rule_id, facts in walked.sample_facts.items():
+        decided = decide(tree, facts)
+        if decided.outcome.escalation:
+            text = render_outcome(tree, decided, facts, stored=False, cards=[])
+            assert not EXERCISE.search(text), (rule_id, EXERCISE.search(text))
+
+
+def test_exercise_outcomes_link_cards_and_urgent_says_how_to_get_help(tree: TriageTree) -> None:
+    assert tree.outcomes["continue"].cards and tree.outcomes["active"].cards
+    assert tree.outcomes["rest"].cards == []
+    urgent = " ".join(s.text for s in tree.outcomes["urgent"].steps)
+    assert re.search(r"\b(112|999|911)\b", urgent)
+    assert "emergency" in urgent
+
+
+def test_a_known_area_skips_only_its_own_question(tree: TriageTree) -> None:
+    # A check-in that re-runs the check knows the area: the red flags still come first.
+    step = first_step(tree, {"area": "lower_back"})
+    assert isinstance(step, Ask) and step.question.id == "rf_general"
