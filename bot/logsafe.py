@@ -32,5 +32,17 @@ def configure(level: str = "WARNING") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # httpx logs every request URL, and Telegram URLs contain the bot token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # Libraries whose chatty levels would write what must never be logged, even at DEBUG.
+    for name, floor in _QUIET.items():
+        logging.getLogger(name).setLevel(max(floor, root.level))
+
+
+# The lowest level each library may log at (tests/test_logs_private.py shows why):
+_QUIET = {
+    "httpx": logging.WARNING,  # every request URL, and Telegram URLs contain the bot token
+    "httpcore": logging.WARNING,
+    "telegram": logging.INFO,  # DEBUG: the Bot API URL with the token, and whole updates
+    "discord": logging.INFO,  # DEBUG: gateway payloads with message content
+    "aiosqlite": logging.WARNING,  # DEBUG: every statement with its parameters
+    "sqlalchemy": logging.WARNING,  # INFO: statements (parameters are hidden, see db.py)
+}

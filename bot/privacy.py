@@ -29,6 +29,8 @@ from bot.storage.models import Base, Chat, User
 PLATFORM_USER_COLUMN = "platform_user_id"
 PLATFORM_CHAT_COLUMN = "platform_chat_id"
 EXPORT_FORMAT = "corecoach-export/1"
+# /export files go to COACH_DATA_DIR/exports; the retention job deletes them after a day.
+EXPORTS_SUBDIR = "exports"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.app import App
 from bot.delivery import Transport
+from bot.ops.health import start_ops
 from scheduler import service
 
 
@@ -40,6 +41,7 @@ async def run_platforms(app: App) -> None:
         telegram_bot = make_telegram_bot(app)
         transports.append(telegram_bot.transport)
         runs.append(run_telegram(app, stop, telegram_bot))
+    health = await start_ops(app)  # /healthz and /metrics (COACH_HEALTH_PORT)
     background = start_background(app, transports)
     serving: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*runs))
     waiting: asyncio.Future[Any] = asyncio.ensure_future(signalled.wait())
@@ -51,5 +53,7 @@ async def run_platforms(app: App) -> None:
         stop.set()
         waiting.cancel()
         await serving
+        if health is not None:
+            await health.stop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)

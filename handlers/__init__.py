@@ -13,6 +13,7 @@ from handlers import (
     checkins,
     clubs,
     history,
+    privacy,
     progress,
     reminders,
     sessions,
@@ -33,8 +34,7 @@ def build_router(*, data_dir: Path | None = None) -> Router:
     checkins.register(router)
     sessions.register(router)
     progress.register(router, data_dir or data_dir_from_env())
-    # Keep reminders after the sessions feature: it registers a stand-in "session" action
-    # (the reminder's Start session button) only when nobody else has.
     reminders.register(router)
     clubs.register(router)
+    privacy.register(router, data_dir or data_dir_from_env())
     return router

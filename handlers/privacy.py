@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from bot import privacy
-from bot.config import data_dir_from_env
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Reply, ReplyIntent
 from bot.engine.router import Router, normalise
@@ -24,7 +23,6 @@ DIALOG = "forget"
 ACTION = "forget"
 ERASE = "erase"
 KEEP = "keep"
-EXPORTS_SUBDIR = "exports"
 
 EXPORT_READY = (
     "Here is everything I store about you, as a JSON file. It includes any soreness answers "
@@ -76,16 +74,12 @@ def describe(counts: dict[str, int]) -> str:
     return "\n".join(lines) or "• nothing"
 
 
-def exports_dir() -> Path:
-    return data_dir_from_env() / EXPORTS_SUBDIR
-
-
 # --- /export ---------------------------------------------------------------------------------
 
 
-async def export(ctx: TurnContext) -> None:
+async def export(ctx: TurnContext, exports: Path) -> None:
     data = await privacy.export(ctx.session, ctx.user, ctx.now)
-    path = await asyncio.to_thread(_write_private_file, exports_dir(), data, ctx.now.strftime)
+    path = await asyncio.to_thread(_write_private_file, exports, data, ctx.now.strftime)
     if ctx.in_group:
         ctx.say(EXPORT_GROUP)
         ctx.say(EXPORT_READY, attachment=path, intent=ReplyIntent.PRIVATE)
@@ -140,7 +134,9 @@ async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
         return
     ctx.end_dialog()
     removed = await privacy.erase(ctx.session, ctx.user)
-    _say(ctx, FORGET_DONE.format(summary=describe(removed)))
+    # This very conversation was one of the rows; listing it would only puzzle.
+    removed["dialog_states"] = removed.get("dialog_states", 1) - 1
+    _say(ctx, FORGET_DONE.format(summary=describe({k: n for k, n in removed.items() if n})))
 
 
 def _say(ctx: TurnContext, text: str, **kwargs: Any) -> Reply:
@@ -148,8 +144,14 @@ def _say(ctx: TurnContext, text: str, **kwargs: Any) -> Reply:
     return ctx.say(text, intent=ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW, **kwargs)
 
 
-def register(router: Router) -> None:
-    router.command("export", "Get a copy of everything I store about you")(export)
+def register(router: Router, data_dir: Path) -> None:
+    """Exports are written to `data_dir`/exports (the retention job deletes old ones)."""
+    exports = data_dir / privacy.EXPORTS_SUBDIR
+
+    @router.command("export", "Get a copy of everything I store about you")
+    async def export_command(ctx: TurnContext) -> None:
+        await export(ctx, exports)
+
     router.command("forget", "Delete everything I store about you")(forget)
     router.action(ACTION)(begin_forget)
     router.dialog(DIALOG)(on_answer)

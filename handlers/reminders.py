@@ -1,6 +1,6 @@
 """/remind: weekly core-session reminders. Buttons first (days, then a time), typed schedules
 like "tue thu 7:00" too; list, change, pause, resume, delete; and the buttons on a reminder
-(Start session, Snooze 1 h, Skip this week).
+(Snooze 1 h, Skip this week; its Start session button belongs to handlers/sessions.py).
 
 The set-up is a persisted dialog ("remind") with stages tz → days → time, so it survives a
 restart. The rules themselves live in scheduler.rules; nothing here touches the outbox
@@ -15,7 +15,7 @@ from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, ReplyIntent
 from bot.engine.router import Handler, Router
 from bot.storage.models import ReminderRule
-from handlers import cards, timezone
+from handlers import timezone
 from scheduler import rules
 from scheduler.occurrences import DAY_NAMES, WeeklyTime
 from scheduler.parse import Schedule, parse_schedule, parse_time
@@ -27,7 +27,6 @@ PAUSE_ACTION = "rem_pause"
 RESUME_ACTION = "rem_resume"
 DELETE_ACTION = "rem_delete"
 CHANGE_ACTION = "rem_change"
-SESSION_ACTION = "session"
 
 TIME_CHOICES = (6 * 60 + 30, 7 * 60, 12 * 60, 17 * 60 + 30, 18 * 60 + 30, 19 * 60 + 30)
 EXAMPLE = "tue thu 7:00"
@@ -389,12 +388,6 @@ async def _reminder_of(ctx: TurnContext) -> tuple[ReminderRule, datetime] | None
     return rule, parsed[1]
 
 
-async def session_stand_in(ctx: TurnContext) -> None:
-    """ "Start session" until guided sessions (issue 8) register the `session` action."""
-    ctx.say(ctx.content.reminders.session_placeholder)
-    await cards.list_cards(ctx)
-
-
 def register(router: Router) -> None:
     router.command("remind", "Weekly core-session reminders", args_hint="[tue thu 7:00 | list]")(
         remind_command
@@ -411,6 +404,3 @@ def register(router: Router) -> None:
         (CHANGE_ACTION, "change"),
     ):
         router.action(name)(_rule_button(word))
-    # Stands aside for the real sessions feature when that registered first.
-    if SESSION_ACTION not in router.actions:
-        router.action(SESSION_ACTION)(session_stand_in)

@@ -12,7 +12,6 @@ from bot.content.schema import Line, Paragraph, Strict
 class ReminderTexts(Strict):
     reminder: Paragraph  # must contain {when}, e.g. "Tuesday 07:00"
     snoozed_reminder: Paragraph
-    session_placeholder: Paragraph
     timezone_help: Paragraph
     checkin_offer: Paragraph
     checkin_question: Paragraph

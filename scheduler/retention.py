@@ -13,17 +13,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import null, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.privacy import EXPORTS_SUBDIR
 from bot.storage.models import TriageReport
+
+if TYPE_CHECKING:
+    from bot.app import App
 
 log = logging.getLogger("corecoach.retention")
 
+RETENTION_JOB = "retention"
 EXPORT_KEEP = timedelta(days=1)
 
 
@@ -91,3 +100,27 @@ async def run_retention(
         },
     )
     return RetentionResult(reduced, deleted)
+
+
+def add_retention_job(scheduler: AsyncIOScheduler, app: App, clock: Callable[[], datetime]) -> None:
+    """Daily at 03:41 UTC, and once at start: a process restarted every night would
+    otherwise never be up at the fixed time."""
+    settings = app.settings
+    days = retention_days(app.content.triage.detail_retention_days, settings.triage_retention_days)
+    exports = settings.data_dir / EXPORTS_SUBDIR
+
+    async def job() -> None:
+        try:
+            await run_retention(app.sessions, clock(), days=days, exports=exports)
+        except Exception:  # the database is down: tomorrow's run (or the next start) catches up
+            log.exception("retention.failed")
+
+    scheduler.add_job(
+        job,
+        CronTrigger(hour=3, minute=41, timezone=UTC),
+        id=RETENTION_JOB,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+        next_run_time=datetime.now(UTC),
+    )

@@ -31,7 +31,7 @@ SNOOZE_WINDOW = timedelta(hours=12)
 
 SNOOZE_ACTION = "rem_snooze"
 SKIP_ACTION = "rem_skip"
-# Owned by the sessions feature (issue 8); handlers/reminders.py stands in until it exists.
+# Answered by the guided sessions feature (handlers/sessions.py).
 START_SESSION_PAYLOAD = action_payload("session", "start")
 
 

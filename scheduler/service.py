@@ -21,6 +21,7 @@ from bot.delivery import Transport
 from bot.storage.models import Outbox, utcnow
 from scheduler.outbox import FINAL_STATUSES
 from scheduler.pacing import PacingPolicy
+from scheduler.retention import add_retention_job
 from scheduler.sender import Sender, SenderConfig
 from scheduler.sweep import SweepConfig, Sweeper
 
@@ -136,6 +137,7 @@ def start_background(
     scheduler.add_job(
         prune, CronTrigger(hour=3, minute=17, timezone=UTC), id=PRUNE_JOB, coalesce=True
     )
+    add_retention_job(scheduler, app, clock)
     scheduler.start()
     for sender in senders:
         sender.start()

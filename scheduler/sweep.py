@@ -82,6 +82,8 @@ class Sweeper:
         self.runs = 0
         self.swept = asyncio.Event()  # set after every completed sweep (tests, health)
         self._lock = asyncio.Lock()
+        self._timing_at: datetime | None = None
+        self._timings: dict[tuple[int, int, str], tuple[datetime, datetime, datetime]] = {}
 
     async def run_once(self) -> SweepResult:
         """Sweep everything due now, batch by batch, until nothing is left."""
@@ -152,22 +154,16 @@ class Sweeper:
             messages: list[outbox.NewMessage] = []
             for row in rows:
                 when = WeeklyTime(row.days, row.minute_of_day)
-                tz = rules.zone(row.timezone)
-                latest = max(last_occurrence(when, tz, now), row.next_due_at)
-                deadline = rules.reminder_deadline(
-                    when,
-                    tz,
-                    latest,
-                    grace=self.config.reminder_grace,
-                    on_time=self.config.on_time,
-                    quiet=self.config.quiet,
-                )
+                last, deadline, following = self._timing(when, row.timezone, now)
+                latest = max(last, row.next_due_at)
+                if latest != last:  # not an occurrence of the rule as it stands: be exact
+                    deadline = self._deadline(when, row.timezone, latest)
                 reachable = row.bot_is_member and not row.unreachable
                 if reachable and now < deadline:
                     messages.append(self._reminder(row, when, latest, deadline))
                 else:
                     result.reminders_skipped += 1
-                advances.append({"rid": row.id, "due": next_occurrence(when, tz, now)})
+                advances.append({"rid": row.id, "due": following})
             result.reminders_queued = await outbox.enqueue(session, messages, now=now)
             await session.execute(
                 update(_RULES)
@@ -176,6 +172,32 @@ class Sweeper:
                 advances,
             )
         return len(rows), result
+
+    def _timing(
+        self, when: WeeklyTime, tz: str, now: datetime
+    ) -> tuple[datetime, datetime, datetime]:
+        """(latest occurrence, its deadline, next occurrence) at `now`. Rules that fall due
+        together mostly share days, time and zone, so one sweep works each out once."""
+        if self._timing_at != now:
+            self._timing_at, self._timings = now, {}
+        key = (when.days, when.minute, tz)
+        found = self._timings.get(key)
+        if found is None:
+            zone = rules.zone(tz)
+            last = last_occurrence(when, zone, now)
+            found = (last, self._deadline(when, tz, last), next_occurrence(when, zone, now))
+            self._timings[key] = found
+        return found
+
+    def _deadline(self, when: WeeklyTime, tz: str, occurrence: datetime) -> datetime:
+        return rules.reminder_deadline(
+            when,
+            rules.zone(tz),
+            occurrence,
+            grace=self.config.reminder_grace,
+            on_time=self.config.on_time,
+            quiet=self.config.quiet,
+        )
 
     def _reminder(
         self, row: Any, when: WeeklyTime, occurrence: datetime, deadline: datetime

@@ -169,17 +169,7 @@ async def test_double_press_in_two_processes_is_accepted_once(
     echo: ChatHarness,
     content: ContentBundle,
     clock: FakeClock,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if db.dialect.name == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="pysqlite runs SELECTs outside a transaction unless bot/storage/db.py "
-                "emits BEGIN itself (SQLAlchemy's documented recipe), so two processes both "
-                "read the old step",
-            )
-        )
     ann = echo.person()
     await ann.say("/echo")
     payload = ann.button("Red").payload
@@ -189,8 +179,8 @@ async def test_double_press_in_two_processes_is_accepted_once(
     engines = [echo_engine(db, content, clock, rendezvous=meet) for _ in range(2)]
     turns = await asyncio.gather(*(e.handle(_press(payload)) for e in engines))
     texts = sorted(t.replies[0].text for t in turns)
-    # The loser sees the moved-on dialog (PostgreSQL waits on the row lock) or is told to
-    # try again (SQLite refuses a write from a stale snapshot).
+    # The loser waits for the winner's lock (PostgreSQL's row lock, SQLite's BEGIN IMMEDIATE)
+    # and then sees the moved-on dialog, or is told to try again if the wait runs out.
     assert texts[0] == "Echo 1: red"
     assert texts[1] in (OLD_BUTTON, TRY_AGAIN)
     assert await said(db) == [["red"]]

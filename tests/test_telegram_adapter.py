@@ -65,6 +65,10 @@ def tg_router(card_picture: Path) -> Router:
             buttons=[[ctx.action("Swap", "swap")]],
         )
 
+    @router.command("file", "Test: a reply with a file", listed=False)
+    async def file(ctx: TurnContext) -> None:
+        ctx.say("Your data, as promised.", attachment=card_picture.with_name("export.json"))
+
     @router.command("menu", "Test: a message its button replaces", listed=False)
     async def menu(ctx: TurnContext) -> None:
         ctx.say("Pick one", buttons=[[ctx.action("Swap", "swap")]])
@@ -447,6 +451,15 @@ async def test_pictures_edits_and_their_fallbacks(bot: Bot) -> None:
     assert len([c for c in bot.fake.calls if c.method == "sendPhoto" and c.files]) == 1
 
 
+async def test_files_are_sent_as_documents_after_the_text(bot: Bot, tmp_path: Path) -> None:
+    (tmp_path / "export.json").write_text('{"plank": "2:10"}')
+    ann = bot.fake.add_user("Ann")
+    text, document = await bot.runner(ann).say("/file")
+    assert (text.method, text.plain_text) == ("sendMessage", "Your data, as promised.")
+    assert document.method == "sendDocument" and document.file is not None
+    assert (document.file.filename, document.file.data) == ("export.json", b'{"plank": "2:10"}')
+
+
 async def test_countdown_edits_the_message_until_time_is_up(bot: Bot) -> None:
     adapter = bot.telegram.adapter
     assert adapter is not None
@@ -539,6 +552,28 @@ async def test_webhook_mode_with_a_secret_token(
         await asyncio.sleep(0.2)
     assert texts(fake.sent) == [reply.plain_text]  # the forged /help was never answered
     assert [d.status for d in fake.webhook_deliveries] == [200]
+
+
+async def test_a_webhook_that_cannot_listen_stops_start_up_cleanly(
+    fake: FakeTelegramAPI, sqlite_db: AsyncEngine, content: ContentBundle
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        app = make_app(
+            fake,
+            sqlite_db,
+            content,
+            telegram_mode="webhook",
+            telegram_webhook_url=f"http://127.0.0.1:{port}/tg",
+            telegram_webhook_secret="a-secret-of-sufficient-length",
+            telegram_webhook_listen="127.0.0.1",
+            telegram_webhook_port=port,
+        )
+        with pytest.raises(OSError, match="in use"):
+            async with running(fake, app):
+                pass
 
 
 async def test_stopping_finishes_the_sends_in_flight(

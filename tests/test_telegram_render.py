@@ -1,4 +1,5 @@
-"""Replies → Telegram messages, and deep-link parameters, without a server."""
+"""Replies → Telegram messages, messages → engine events, and deep-link parameters: pure
+functions, no server."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
+from telegram import Message
 
 from bot.adapters.telegram.render import (
     MAX_CAPTION,
@@ -21,9 +23,10 @@ from bot.adapters.telegram.translate import (
     decode_start_param,
     deep_link,
     encode_start_param,
+    inbound_from_message,
 )
 from bot.engine import payloads
-from bot.engine.events import Button, Reply
+from bot.engine.events import Actor, Button, Place, Reply
 from tests.fakes.telegram_api import parse_html, utf16_len
 
 
@@ -137,3 +140,41 @@ def test_foreign_start_parameters_decode_to_nothing() -> None:
     assert decode_start_param("plain") == "plain"  # then the engine refuses it
     assert deep_link("bot", None) == "https://t.me/bot"
     assert deep_link("bot", "history:") == "https://t.me/bot?start=history-c"
+
+
+def _message(chat: dict[str, object], **fields: object) -> Message:
+    data = {"message_id": 7, "date": 0, "chat": chat, "from": ANN, **fields}
+    message = Message.de_json(data, None)  # type: ignore[arg-type]
+    assert message is not None
+    return message
+
+
+ANN = {"id": 42, "is_bot": False, "first_name": "Ann", "last_name": "Lee", "language_code": "de"}
+FORUM = {"id": -1001, "type": "supergroup", "title": "Harriers", "is_forum": True}
+
+
+def test_forum_topics_are_threads_and_plain_replies_are_not() -> None:
+    in_topic = _message(FORUM, text="/whoami", message_thread_id=5, is_topic_message=True)
+    event = inbound_from_message(in_topic, bot_id=1, bot_username="coach_bot")
+    assert event is not None
+    assert event.place == Place("-1001", is_private=False, thread_id="5", title="Harriers")
+    assert event.actor == Actor("telegram", "42", "Ann Lee", "de", is_chat_admin=None)
+    # In an ordinary group, message_thread_id only names the message replied to.
+    group = {"id": -77, "type": "group", "title": "Club"}
+    reply = _message(group, text="/whoami", message_thread_id=3)
+    event = inbound_from_message(reply, bot_id=1, bot_username="coach_bot", is_chat_admin=True)
+    assert event is not None and event.place.thread_id == ""
+    assert event.actor.is_chat_admin is True
+
+
+def test_start_with_a_payload_only_counts_in_private_chats() -> None:
+    private = {"id": 42, "type": "private", "first_name": "Ann"}
+    deep = _message(private, text="/start triage-cstart")
+    event = inbound_from_message(deep, bot_id=1, bot_username="coach_bot")
+    assert event is not None and (event.payload, event.command) == ("triage:start", None)
+    plain = inbound_from_message(_message(private, text="/start"), bot_id=1, bot_username="b")
+    assert plain is not None and (plain.command, plain.payload) == ("start", None)
+    group = {"id": -77, "type": "group", "title": "Club"}
+    in_group = _message(group, text="/start triage-cstart")
+    event = inbound_from_message(in_group, bot_id=1, bot_username="coach_bot")
+    assert event is not None and (event.command, event.args) == ("start", "triage-cstart")

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import DBAPIError
@@ -276,7 +277,7 @@ async def _who_and_where(
     known, as on nearly every turn; the first message from a new person or in a new chat
     creates what is missing, and there is no dialog yet."""
     actor, place = event.actor, event.place
-    query = (
+    query: Any = (  # Select[User, Chat], or [User, Chat, DialogState] with the dialog
         select(User, Chat)
         .join(Chat, and_(Chat.platform == User.platform, Chat.platform_chat_id == place.chat_id))
         .where(User.platform == actor.platform, User.platform_user_id == actor.user_id)

@@ -156,5 +156,13 @@ async def start_ops(app: App) -> HealthServer | None:
     if settings.health_port == 0:
         return None
     server = HealthServer(app.sessions, app.content, metrics)
-    await server.start(settings.health_host, settings.health_port)
+    try:
+        await server.start(settings.health_host, settings.health_port)
+    except OSError as exc:  # the port is taken, or the host is not this machine's
+        await server.stop()
+        where = f"{settings.health_host}:{settings.health_port}"
+        raise SystemExit(
+            f"corecoach: cannot serve /healthz on {where} ({exc.strerror or exc}); "
+            "choose another COACH_HEALTH_PORT or COACH_HEALTH_HOST (port 0 turns it off)"
+        ) from None
     return server

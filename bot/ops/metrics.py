@@ -8,7 +8,7 @@ did what.
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -62,13 +62,13 @@ class Metrics:
     """This process's counters. `count_turn` is the engine's per-turn hook."""
 
     def __init__(self) -> None:
-        self._counts: Counter[tuple[str, Labels]] = Counter()
+        self._counts: defaultdict[tuple[str, Labels], float] = defaultdict(float)
 
     def inc(self, name: str, amount: float = 1, **labels: str) -> None:
         self._counts[(name, tuple(sorted(labels.items())))] += amount
 
     def value(self, name: str, **labels: str) -> float:
-        return self._counts[(name, tuple(sorted(labels.items())))]
+        return self._counts.get((name, tuple(sorted(labels.items()))), 0.0)
 
     def count_turn(self, event: Inbound, turn: Turn) -> None:
         platform = event.actor.platform

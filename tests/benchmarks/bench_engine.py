@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import DEFAULT_CONTENT_DIR, ContentBundle, load_or_raise
@@ -143,6 +144,25 @@ async def _bench(
     return figures
 
 
+async def _floor(db: AsyncEngine, backend: str, rounds: int) -> None:
+    """What one database round trip costs on this machine, for reading the figures above:
+    a turn needs three or four (read, handler queries, write, commit)."""
+    sessions = make_sessionmaker(db)
+    timings: list[float] = []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        async with sessions() as session:
+            await session.execute(text("SELECT 1"))
+        timings.append(time.perf_counter() - t0)
+    timings.sort()
+    print(
+        f"{backend + ' floor: one SELECT 1 round trip':<34} p50 "
+        f"{statistics.median(timings) * 1000:6.3f} ms  p99 "
+        f"{timings[int(len(timings) * 0.99)] * 1000:6.3f} ms",
+        flush=True,
+    )
+
+
 async def run(quick: bool, profile: bool) -> int:
     content = load_or_raise(DEFAULT_CONTENT_DIR)
     turns = 600 if quick else 6000
@@ -157,6 +177,7 @@ async def run(quick: bool, profile: bool) -> int:
             if profile and backend == "sqlite":
                 await _profiled(db, content, turns)
                 continue
+            await _floor(db, backend, 300 if quick else 3000)
             await _bench(db, backend, content, "echo step", echo_router(), _echo_next, turns)
             triage = await _bench(
                 db, backend, content, "triage step", build_router(), _triage_next, turns

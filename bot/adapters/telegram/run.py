@@ -69,6 +69,9 @@ async def run_telegram(
 ) -> None:
     """Serve Telegram until `stop` is set. Pass `bot` (from make_bot) when its transport was
     handed to the outbox sender; `ready` is set once updates are being received."""
+    # PTB logs whole updates (message text, health answers) at DEBUG: never let it.
+    ptb_log = logging.getLogger("telegram")
+    ptb_log.setLevel(max(ptb_log.getEffectiveLevel(), logging.INFO))
     bot = bot or make_bot(app)
     application = bot.application
     settings = app.settings
@@ -79,31 +82,32 @@ async def run_telegram(
         adapter.attach(application)
         await register_commands(me, app.engine.router)
         await application.start()
-        bot.transport.ready = True
         updater = application.updater
         assert updater is not None
-        if settings.telegram_mode == "webhook":
-            assert settings.telegram_webhook_url and settings.telegram_webhook_secret
-            await updater.start_webhook(
-                listen=settings.telegram_webhook_listen,
-                port=settings.telegram_webhook_port,
-                url_path=urlsplit(settings.telegram_webhook_url).path.strip("/"),
-                webhook_url=settings.telegram_webhook_url,
-                secret_token=settings.telegram_webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-        else:
-            await updater.start_polling(
-                poll_interval=0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
-            )
-        log.info("telegram.started", extra={"mode": settings.telegram_mode})
-        if ready is not None:
-            ready.set()
         try:
+            bot.transport.ready = True
+            if settings.telegram_mode == "webhook":
+                assert settings.telegram_webhook_url and settings.telegram_webhook_secret
+                await updater.start_webhook(
+                    listen=settings.telegram_webhook_listen,
+                    port=settings.telegram_webhook_port,
+                    url_path=urlsplit(settings.telegram_webhook_url).path.strip("/"),
+                    webhook_url=settings.telegram_webhook_url,
+                    secret_token=settings.telegram_webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            else:
+                await updater.start_polling(
+                    poll_interval=0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
+                )
+            log.info("telegram.started", extra={"mode": settings.telegram_mode})
+            if ready is not None:
+                ready.set()
             await stop.wait()
         finally:
-            await updater.stop()
-            await application.stop()
-            await adapter.close()
             bot.transport.ready = False
+            if updater.running:
+                await updater.stop()  # no new updates; those fetched are confirmed
+            await application.stop()  # the fetched ones are handled and answered
+            await adapter.close()
             log.info("telegram.stopped")

@@ -118,11 +118,7 @@ def private_chat_id(actor: Actor) -> int | None:
 
 def needs_admin_check(message: Message, bot_username: str) -> bool:
     """Commands in groups are the only messages whose sender's role may matter."""
-    return is_group(message.chat) and command_of(message.text or "", bot_username) is not None
-
-
-def command_of(text: str, bot_username: str) -> tuple[str, str] | None:
-    return parse_command(text, bot_username)
+    return is_group(message.chat) and parse_command(message.text or "", bot_username) is not None
 
 
 def _addressed_elsewhere(text: str, bot_username: str) -> bool:
@@ -133,8 +129,8 @@ def _addressed_elsewhere(text: str, bot_username: str) -> bool:
 def _without_mention(text: str, bot_username: str) -> tuple[str, bool]:
     """The text without "@ourbot" (wherever it stands), and whether it was there."""
     pattern = re.compile(rf"(?<![\w@])@{re.escape(bot_username)}(?!\w)", re.IGNORECASE)
-    stripped, count = pattern.subn(" ", text)
-    return " ".join(stripped.split()), count > 0
+    stripped, count = pattern.subn("", text)
+    return (stripped.strip(), True) if count else (text, False)
 
 
 def inbound_from_message(
@@ -165,7 +161,7 @@ def inbound_from_message(
     if text.startswith("/"):
         if _addressed_elsewhere(text, bot_username):
             return None
-        command = command_of(text, bot_username)
+        command = parse_command(text, bot_username)
         if command is not None:
             name, args = command
             if name == "start" and place.is_private and args:
@@ -174,11 +170,11 @@ def inbound_from_message(
                     # A deep link from a group button: continue what it started, privately.
                     return Inbound(actor, place, payload=payload)
             return Inbound(actor, place, text=text, command=name, args=args)
+    text, mentioned = _without_mention(text, bot_username)
     if place.is_private:
         # Stickers, photos without captions and the like: an empty text, which the engine
         # answers (the open dialog re-asks, otherwise the fallback), so nobody is ignored.
         return Inbound(actor, place, text=text)
-    text, mentioned = _without_mention(text, bot_username)
     replied = message.reply_to_message
     replies_to_bot = (
         replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
