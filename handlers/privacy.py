@@ -66,7 +66,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
 
 
 def describe(counts: dict[str, int]) -> str:
-    """"• 3 soreness check results" lines, one per kind, biggest first."""
+    """One line per kind, such as "• 3 soreness check results", biggest first."""
     lines = []
     for table, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         one, many = KIND_LABELS.get(table, (table.replace("_", " "), table.replace("_", " ")))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -270,6 +270,22 @@ def _may_coach(ctx: TurnContext) -> bool:
     return not ctx.in_group or ctx.event.actor.is_chat_admin is True
 
 
+# Built once: constructing a statement costs more CPU than SQLite takes to run it.
+_KNOWN = (
+    select(User, Chat)
+    .join(Chat, and_(Chat.platform == User.platform, Chat.platform_chat_id == bindparam("chat")))
+    .where(User.platform == bindparam("platform"), User.platform_user_id == bindparam("user"))
+)
+_KNOWN_WITH_DIALOG = _KNOWN.add_columns(DialogState).outerjoin(
+    DialogState,
+    and_(
+        DialogState.user_id == User.id,
+        DialogState.chat_id == Chat.id,
+        DialogState.thread_id == bindparam("thread"),
+    ),
+)
+
+
 async def _who_and_where(
     session: AsyncSession, event: Inbound, now: datetime, *, with_dialog: bool = False
 ) -> tuple[User, Chat, DialogState | None]:
@@ -277,21 +293,11 @@ async def _who_and_where(
     known, as on nearly every turn; the first message from a new person or in a new chat
     creates what is missing, and there is no dialog yet."""
     actor, place = event.actor, event.place
-    query: Any = (  # Select[User, Chat], or [User, Chat, DialogState] with the dialog
-        select(User, Chat)
-        .join(Chat, and_(Chat.platform == User.platform, Chat.platform_chat_id == place.chat_id))
-        .where(User.platform == actor.platform, User.platform_user_id == actor.user_id)
-    )
+    query: Any = _KNOWN_WITH_DIALOG if with_dialog else _KNOWN
+    params = {"platform": actor.platform, "user": actor.user_id, "chat": place.chat_id}
     if with_dialog:
-        query = query.add_columns(DialogState).outerjoin(
-            DialogState,
-            and_(
-                DialogState.user_id == User.id,
-                DialogState.chat_id == Chat.id,
-                DialogState.thread_id == place.thread_id,
-            ),
-        )
-    known = (await session.execute(query)).first()
+        params["thread"] = place.thread_id
+    known = (await session.execute(query, params)).first()
     if known is None:
         user = await _user_for(session, event, now)
         return user, await _chat_for(session, event, user), None

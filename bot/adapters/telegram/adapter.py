@@ -377,6 +377,5 @@ async def _answer(query: CallbackQuery, text: str | None) -> bool:
 
 
 def _countdown_seconds(reply: Reply) -> float | None:
-    # `countdown_seconds` arrives with guided sessions (issue 8); older Replies lack it.
-    value = getattr(reply, "countdown_seconds", None)
-    return float(value) if isinstance(value, int | float) and value > 0 else None
+    value = reply.countdown_seconds
+    return float(value) if value is not None and value > 0 else None
