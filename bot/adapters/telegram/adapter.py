@@ -279,7 +279,7 @@ class TelegramAdapter:
         parts = render.parts_of(reply, bot_username=self.bot_username, in_group=in_group)
         if len(parts) != 1:
             return False
-        self.countdowns.cancel(pressed.chat.id, pressed.message_id)
+        self.countdowns.cancel_message(pressed.chat.id, pressed.message_id)
         part = parts[0]
         countdown = _countdown_seconds(reply)
         shown = render.with_footer(part.html, footer(countdown)) if countdown else part.html
@@ -302,7 +302,7 @@ class TelegramAdapter:
             or message.reply_markup is None
         ):
             return
-        self.countdowns.cancel(message.chat.id, message.message_id)
+        self.countdowns.cancel_message(message.chat.id, message.message_id)
         label = next(
             (
                 b.text
