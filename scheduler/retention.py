@@ -112,6 +112,9 @@ def add_retention_job(scheduler: AsyncIOScheduler, app: App, clock: Callable[[],
     async def job() -> None:
         try:
             await run_retention(app.sessions, clock(), days=days, exports=exports)
+        except asyncio.CancelledError:
+            # Shut down mid-run: the transaction rolled back and the next start runs it again.
+            log.info("retention.interrupted")
         except Exception:  # the database is down: tomorrow's run (or the next start) catches up
             log.exception("retention.failed")
 
