@@ -3,13 +3,12 @@ say (content/clubs.yaml)."""
 
 from __future__ import annotations
 
-import string
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from bot.content.schema import Level, Line, Paragraph, Slug, Strict
+from bot.content.schema import Level, Line, Paragraph, Slug, Strict, check_placeholders
 from bot.content.yamlsource import Problem, load_folder, read_yaml
 
 # Challenge ids travel in dialog button payloads ("t:<id>", at most 40 characters).
@@ -84,17 +83,7 @@ class ClubTexts(Strict):
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> ClubTexts:
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if not isinstance(value, str):
-                continue
-            used = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
-            unknown = used - PLACEHOLDERS.get(name, frozenset())
-            if unknown:
-                allowed = ", ".join(sorted(PLACEHOLDERS.get(name, ()))) or "none"
-                raise ValueError(
-                    f"{name}: unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed})"
-                )
+        check_placeholders(self, PLACEHOLDERS)
         return self
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Collection, Mapping
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -14,6 +16,27 @@ Area = Literal["abs", "obliques", "lower_back", "hip_flexors", "glutes"]
 Level = Literal["beginner", "intermediate", "advanced"]
 
 LEVELS: tuple[Level, ...] = ("beginner", "intermediate", "advanced")
+
+
+def check_placeholders(model: BaseModel, allowed: Mapping[str, Collection[str]]) -> None:
+    """Every {placeholder} in a text field must be one its code fills in, so a typo in a
+    content file fails the content check instead of a message at run time."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if not isinstance(value, str):
+            continue
+        permitted = set(allowed.get(name, ()))
+        try:
+            # A bare "{}" has the name "" and counts as used: .format(**fields) cannot fill it.
+            used = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        except ValueError as exc:
+            raise ValueError(f"{name}: broken {{placeholder}} ({exc})") from None
+        unknown = used - permitted
+        if unknown:
+            known = ", ".join(f"{{{p}}}" for p in sorted(permitted)) or "none"
+            raise ValueError(
+                f"{name}: unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {known})"
+            )
 
 
 class Strict(BaseModel):

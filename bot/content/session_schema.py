@@ -3,14 +3,23 @@ level) in templates/*.yaml, and the messages of guided sessions and /progress in
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from bot.content.schema import LEVELS, Area, Card, Level, Line, Paragraph, Slug, Strict
+from bot.content.schema import (
+    LEVELS,
+    Area,
+    Card,
+    Level,
+    Line,
+    Paragraph,
+    Slug,
+    Strict,
+    check_placeholders,
+)
 from bot.content.yamlsource import Problem, load_folder, load_model
 
 ButtonLabel = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -136,21 +145,7 @@ class SessionTexts(Strict):
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> SessionTexts:
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if not isinstance(value, str):
-                continue
-            allowed = _PLACEHOLDERS.get(name, set())
-            try:
-                used = {field for _, field, _, _ in string.Formatter().parse(value) if field}
-            except ValueError as exc:
-                raise ValueError(f"{name}: broken {{placeholder}} ({exc})") from None
-            unknown = used - allowed
-            if unknown:
-                known = ", ".join(f"{{{p}}}" for p in sorted(allowed)) or "none"
-                raise ValueError(
-                    f"{name}: unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {known})"
-                )
+        check_placeholders(self, _PLACEHOLDERS)
         missing = [level for level in LEVELS if level not in self.levels]
         if missing:
             raise ValueError(f"levels needs an entry for {', '.join(missing)}")
