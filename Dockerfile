@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # Core Coach: `docker build -t corecoach .`, then see docker-compose.example.yml and the
 # README's "Operations" section. Linted by hadolint in `make lint`.
 
@@ -14,9 +13,11 @@ COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY scheduler ./scheduler
-# The migrations travel inside the package (bot/storage/migrations, package data).
+# The migrations travel inside the package (bot/storage/migrations, package data). -I: check
+# the installed package, not ./bot beside it. pip has done its work: not in the runtime image.
 RUN pip install --no-cache-dir . \
-    && python -c "import bot.storage.db as d; assert (d.MIGRATIONS_DIR / 'env.py').is_file()"
+    && python -I -c "import bot.storage.db as d; assert (d.MIGRATIONS_DIR / 'env.py').is_file()" \
+    && python -m pip uninstall --yes pip
 
 # Runtime stage: the virtualenv, the content folder and a non-root user; nothing else.
 FROM python:3.11-slim

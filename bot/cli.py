@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,6 +90,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "content":
         return _content_check(args.folder or settings.content_dir)
+    if args.command == "run" and not settings.has_platform and _stdin_is_a_device():
+        # A container or service without a token: the terminal chat would read end-of-input
+        # and exit 0, and a restart policy would loop on that silently.
+        print(
+            "corecoach run: set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN (or give the terminal "
+            "chat a terminal or piped input)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         return asyncio.run(_async_main(args, settings))
     except KeyboardInterrupt:
@@ -98,6 +108,16 @@ def main(argv: list[str] | None = None) -> int:
         # and keep Python from complaining again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+
+
+def _stdin_is_a_device() -> bool:
+    """Stdin is neither a terminal nor a pipe or file: /dev/null, as `docker run` without -i
+    and service managers give."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):  # no file descriptor (replaced in a test): not a device
+        return False
+    return stat.S_ISCHR(mode) and not sys.stdin.isatty()
 
 
 def _content_check(folder: Path) -> int:

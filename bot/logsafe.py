@@ -16,7 +16,8 @@ def hashed(identifier: str) -> str:
 
 
 class _ExtraFormatter(logging.Formatter):
-    _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+    # asctime and message are added by format() itself, not by the caller.
+    _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
     def format(self, record: logging.LogRecord) -> str:
         base = super().format(record)
@@ -43,6 +44,5 @@ _QUIET = {
     "httpcore": logging.WARNING,
     "telegram": logging.INFO,  # DEBUG: the Bot API URL with the token, and whole updates
     "discord": logging.INFO,  # DEBUG: gateway payloads with message content
-    "aiosqlite": logging.WARNING,  # DEBUG: every statement with its parameters
     "sqlalchemy": logging.WARNING,  # INFO: statements (parameters are hidden, see db.py)
 }

@@ -1,9 +1,9 @@
 """Running clubs: /coach, /challenge, /leaderboard, /broadcast, the Join / Done today /
 Resume / Stop buttons, and what happens when the bot leaves or rejoins a group.
 
-Coach checks happen here, per command and per tap (handlers.club_roles), not through the
-router's `coach_only` flag: a coach granted with /coach add is no chat admin, and only this
-module knows about granted roles.
+Coach checks happen here, per command and per tap (handlers.club_roles.is_coach: a chat
+admin, or a coach granted with /coach add). The same check is the router's coach_check, so a
+`coach_only` command anywhere accepts exactly these coaches.
 """
 
 from __future__ import annotations
@@ -393,6 +393,7 @@ async def on_membership(
 
 
 def register(router: Router) -> None:
+    router.coach_check = is_coach
     router.command("challenge", "Club challenge: set one (coaches) or see the current one")(
         challenge_command
     )

@@ -49,6 +49,16 @@ def test_run_without_tokens_opens_the_terminal_chat(
     assert "What I keep about you" in capsys.readouterr().out
 
 
+def test_run_without_tokens_or_input_says_what_is_missing(_env: Path) -> None:
+    """As in a container started without a token: stdin is /dev/null."""
+    run = subprocess.run(
+        [str(CORECOACH), "run"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60
+    )
+    assert run.returncode == 2
+    assert b"set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN" in run.stderr
+    assert not _env.exists()  # refused before touching the database
+
+
 def test_content_check_of_a_missing_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import Engine
+from bot.engine.context import TurnContext
+from bot.engine.engine import NOT_A_COACH, Engine
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Challenge, ClubMember
 from handlers import build_router
@@ -119,3 +120,28 @@ async def test_club_commands_in_a_private_chat_point_to_the_group(world: World) 
         assert "That works in a club's group chat" in alone.text()
     async with world.sessions() as session:
         assert list(await session.scalars(select(Challenge))) == []
+
+
+async def test_coach_only_commands_accept_the_same_coaches(
+    sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
+) -> None:
+    """The engine's `coach_only` flag asks the clubs' check: a granted coach passes, as with
+    /challenge, and a plain member is refused before the handler runs."""
+    router = build_router()
+    ran: list[str] = []
+
+    @router.command("clubnews", "Post club news (coaches)", coach_only=True)
+    async def clubnews(ctx: TurnContext) -> None:
+        ran.append(ctx.user.platform_user_id)
+        ctx.say("posted")
+
+    world = World(Engine(make_sessionmaker(sqlite_db), router, content, clock=clock), clock)
+    anna = world.person("anna", group="harriers", admin=True)
+    bob = world.person("bob", group="harriers", admin=False)
+    await bob.say("/leaderboard")
+    await bob.say("/clubnews")
+    assert NOT_A_COACH.format(name="clubnews") in bob.text()
+    await anna.say("/coach add @bob")
+    await bob.say("/clubnews")
+    assert bob.text().strip() == "posted"
+    assert ran == ["bob"]

@@ -2,7 +2,7 @@
 moment", recovers by itself, and loses no outbox message (each delivered exactly once).
 
 "Another process" is real: a second sqlite3 connection holding BEGIN EXCLUSIVE beyond
-busy_timeout, or a second PostgreSQL session holding ACCESS EXCLUSIVE table locks beyond
+the busy wait, or a second PostgreSQL session holding ACCESS EXCLUSIVE table locks beyond
 lock_timeout, or pg_terminate_backend on every connection of the bot's pool.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
@@ -61,13 +61,7 @@ async def faulty(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 async def _sqlite(tmp_path: Path) -> AsyncIterator[Faulty]:
     path = tmp_path / "coach.db"
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _impatient(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=100")  # after the engine's own 5 s
-        cursor.close()
+    engine = make_engine(f"sqlite+aiosqlite:///{path}", sqlite_busy_seconds=0.1)
 
     @contextlib.asynccontextmanager
     async def lock() -> AsyncIterator[None]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
 from bot.engine.engine import SOMETHING_WRONG, TRY_AGAIN
@@ -99,8 +99,7 @@ async def test_read_only_database_says_try_again(
     before = await dialog_rows(db)
     await db.dispose()
     # The same file, now only readable (a full disk or a read-only mount behaves alike).
-    # create_async_engine: make_engine would take "file:..." for a folder to create.
-    read_only = create_async_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    read_only = make_engine(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
     ann = echo_bot(read_only, content, clock).person()
     await ann.say("hello")
     assert ann.text().strip() == TRY_AGAIN

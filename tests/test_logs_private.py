@@ -29,7 +29,7 @@ from handlers import build_router
 from tests.harness import ChatHarness, FakeClock, Person
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
-NOISY = ("httpx", "httpcore", "telegram", "discord", "sqlalchemy", "aiosqlite", "asyncio")
+NOISY = ("httpx", "httpcore", "telegram", "discord", "sqlalchemy", "asyncio")
 
 
 class _Keep(logging.Handler):
@@ -149,9 +149,19 @@ def test_configure_keeps_chatty_libraries_quiet(all_logs: list[logging.LogRecord
     # httpx logs every request URL at INFO, and Telegram URLs contain the bot token; the
     # others write statements with parameters, or whole updates, at DEBUG.
     assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
-    for name in ("telegram.ext.ExtBot", "discord.gateway", "aiosqlite", "sqlalchemy.engine"):
+    for name in ("telegram.ext.ExtBot", "discord.gateway", "sqlalchemy.engine"):
         assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
     assert logging.getLogger("corecoach.engine").isEnabledFor(logging.DEBUG)
+
+
+def test_a_log_line_carries_each_field_once(all_logs: list[logging.LogRecord]) -> None:
+    formatter = logging.getLogger().handlers[0].formatter  # the one logsafe.configure set
+    assert formatter is not None
+    record = logging.LogRecord("corecoach.engine", logging.INFO, "", 0, "turn.ok", (), None)
+    record.who = "a1b2c3"
+    line = formatter.format(record)
+    assert line.endswith(" INFO corecoach.engine turn.ok who=a1b2c3"), line
+    assert "asctime=" not in line
 
 
 async def test_telegram_adapter_logs_no_token_and_no_text(

@@ -7,7 +7,6 @@ a crash or a failing handler leaves the previous dialog state untouched.
 from __future__ import annotations
 
 import asyncio
-import copy
 import difflib
 import logging
 from collections.abc import Callable
@@ -15,14 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.bundle import ContentBundle
-from bot.engine import payloads
-from bot.engine.context import ActiveDialog, DialogInput, TurnContext
+from bot.engine import dialog_store, payloads
+from bot.engine.context import DialogInput, TurnContext
+from bot.engine.dialog_store import StoredDialog
 from bot.engine.events import Actor, Inbound, Place, Reply
 from bot.engine.router import Router
 from bot.logsafe import hashed
@@ -168,14 +168,8 @@ class Engine:
     async def _turn(self, event: Inbound, before: _Before) -> Turn:
         now = self.clock()
         async with self.sessions() as session, session.begin():
-            user, chat, row = await self._load(session, event, now)
-            dialog = (
-                # A deep copy: handlers change nested data in place, and the row must still
-                # hold the old value for SQLAlchemy to see the change.
-                ActiveDialog(row.kind, row.nonce, row.step, copy.deepcopy(row.data))
-                if row is not None and row.kind in self.router.dialogs
-                else None
-            )
+            user, chat, found = await self._load(session, event, now)
+            dialog = found.active() if found and found.kind in self.router.dialogs else None
             before.dialog = dialog.kind if dialog else None
             ctx = TurnContext(
                 event=event,
@@ -188,25 +182,23 @@ class Engine:
                 now=now,
             )
             await self._route(ctx)
-            await _save_dialog(session, ctx, row, now)
+            key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
+            await dialog_store.save(session, key, found, ctx.dialog, now)
             log.info("turn.ok", extra={"who": hashed(event.actor.user_id), "kind": event.kind})
             return Turn(ctx.replies, ctx.dialog.kind if ctx.dialog else None)
 
     async def _load(
         self, session: AsyncSession, event: Inbound, now: datetime
-    ) -> tuple[User, Chat, DialogState | None]:
+    ) -> tuple[User, Chat, StoredDialog | None]:
         """The person, the chat and their dialog row: one query on SQLite, which has no row
-        locks and whose writers queue anyway (see _one_writer); two on PostgreSQL."""
+        locks and whose writers queue anyway (see _one_writer); two on PostgreSQL, where the
+        dialog row is locked on its own (a lock taken inside the join would let a second
+        turn see the row as it was before ours)."""
         if self._one_writer is not None:
             return await _who_and_where(session, event, now, with_dialog=True)
         user, chat, _ = await _who_and_where(session, event, now)
-        # FOR UPDATE, on its own: another process's turn for this person waits for ours to
-        # commit and then reads our write, so one button pressed twice is accepted once. (A
-        # lock taken inside the join would let it see the dialog row as it was before.)
-        row = await session.get(
-            DialogState, (user.id, chat.id, event.place.thread_id), with_for_update=True
-        )
-        return user, chat, row
+        key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
+        return user, chat, await dialog_store.load_locked(session, key)
 
     async def _route(self, ctx: TurnContext) -> None:
         event = ctx.event
@@ -243,7 +235,7 @@ class Engine:
 
     async def _route_command(self, ctx: TurnContext, name: str) -> None:
         command = self.router.find_command(name)
-        if command is not None and command.coach_only and not _may_coach(ctx):
+        if command is not None and command.coach_only and not await self._may_coach(ctx):
             ctx.say(NOT_A_COACH.format(name=command.name))
             return
         if command is not None:
@@ -254,6 +246,12 @@ class Engine:
         hint = f" Did you mean /{guess[0]}?" if guess else ""
         ctx.say(f"I don't know the command /{name[:32]}.{hint} Type /help to see what I can do.")
 
+    async def _may_coach(self, ctx: TurnContext) -> bool:
+        """In a group, the router's coach check, asked at the moment of the command (an
+        unknown admin status is a no). In a private chat the handler decides (e.g. which
+        linked clubs a coach may address)."""
+        return not ctx.in_group or await self.router.coach_check(ctx)
+
     async def _route_text(self, ctx: TurnContext, text: str) -> None:
         for intent in self.router.intents:
             if intent.matches(text, self.content):
@@ -263,20 +261,13 @@ class Engine:
             await self.router.fallback(ctx)
 
 
-def _may_coach(ctx: TurnContext) -> bool:
-    """Coach commands in a group need the platform's word that this person is an admin (or
-    holds the coach role), checked at the moment of the command; None (unknown) is a no.
-    In a private chat the handler decides (e.g. which linked clubs a coach may address)."""
-    return not ctx.in_group or ctx.event.actor.is_chat_admin is True
-
-
 # Built once: constructing a statement costs more CPU than SQLite takes to run it.
 _KNOWN = (
     select(User, Chat)
     .join(Chat, and_(Chat.platform == User.platform, Chat.platform_chat_id == bindparam("chat")))
     .where(User.platform == bindparam("platform"), User.platform_user_id == bindparam("user"))
 )
-_KNOWN_WITH_DIALOG = _KNOWN.add_columns(DialogState).outerjoin(
+_KNOWN_WITH_DIALOG = _KNOWN.add_columns(*dialog_store.COLUMNS).outerjoin(
     DialogState,
     and_(
         DialogState.user_id == User.id,
@@ -288,7 +279,7 @@ _KNOWN_WITH_DIALOG = _KNOWN.add_columns(DialogState).outerjoin(
 
 async def _who_and_where(
     session: AsyncSession, event: Inbound, now: datetime, *, with_dialog: bool = False
-) -> tuple[User, Chat, DialogState | None]:
+) -> tuple[User, Chat, StoredDialog | None]:
     """The person and the chat (and with_dialog their dialog row) in one query when both are
     known, as on nearly every turn; the first message from a new person or in a new chat
     creates what is missing, and there is no dialog yet."""
@@ -305,7 +296,7 @@ async def _who_and_where(
     _seen(user, actor, now)
     _retitle(chat, place)
     _own(chat, place, user)
-    return user, chat, known[2] if with_dialog else None
+    return user, chat, dialog_store.stored(known) if with_dialog else None
 
 
 async def _user_for(session: AsyncSession, event: Inbound, now: datetime) -> User:
@@ -370,36 +361,3 @@ async def _chat_row(session: AsyncSession, platform: str, place: Place) -> Chat:
     else:
         _retitle(chat, place)
     return chat
-
-
-async def _save_dialog(
-    session: AsyncSession, ctx: TurnContext, row: DialogState | None, now: datetime
-) -> None:
-    dialog = ctx.dialog
-    if dialog is None:
-        if row is not None:
-            await session.execute(
-                delete(DialogState).where(
-                    DialogState.user_id == row.user_id,
-                    DialogState.chat_id == row.chat_id,
-                    DialogState.thread_id == row.thread_id,
-                )
-            )
-        return
-    if row is None:
-        row = DialogState(
-            user_id=ctx.user.id, chat_id=ctx.chat.id, thread_id=ctx.event.place.thread_id
-        )
-        session.add(row)
-    elif (row.kind, row.nonce, row.step, row.data) == (
-        dialog.kind,
-        dialog.nonce,
-        dialog.step,
-        dialog.data,
-    ):
-        return  # a refused button or a command beside the dialog: the row stays as it was
-    row.kind = dialog.kind
-    row.nonce = dialog.nonce
-    row.step = dialog.step
-    row.data = dict(dialog.data)  # a new object, so SQLAlchemy sees the change
-    row.updated_at = now

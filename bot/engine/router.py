@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 Handler = Callable[["TurnContext"], Awaitable[None]]
 DialogHandler = Callable[["TurnContext", "DialogInput"], Awaitable[None]]
 IntentMatcher = Callable[[str, "ContentBundle"], bool]
+# Whether the person behind this group-chat event may run `coach_only` commands.
+CoachCheck = Callable[["TurnContext"], Awaitable[bool]]
 # (session, content, chat, was_member, now): the bot joined or left `chat` (chat.bot_is_member
 # is the new state), inside the transaction that records it.
 MembershipHook = Callable[
@@ -34,6 +36,10 @@ _WORD_RE = re.compile(r"[^\w\s]+")
 def normalise(text: str) -> str:
     """Lower-case, punctuation to spaces, single spaces: what plain-word matching compares."""
     return " ".join(_WORD_RE.sub(" ", text.casefold()).split())
+
+
+async def _platform_admin(ctx: TurnContext) -> bool:
+    return ctx.event.actor.is_chat_admin is True
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class Router:
     intents: list[Intent] = field(default_factory=list)
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
+    # The platform's word until a feature knows more (clubs add coaches granted by /coach add).
+    coach_check: CoachCheck = _platform_admin
 
     def command(
         self,

@@ -13,36 +13,40 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.storage.sqlite_inline import INLINE_DRIVER
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # PostgreSQL's counterpart of SQLite's busy_timeout: a turn waiting on a lock gives up after
 # this and answers "try again in a moment" instead of hanging (the default is to wait forever).
 PG_LOCK_TIMEOUT_MS = 5000
+# SQLite's: how long a statement waits for another writer before the turn gives up.
+SQLITE_BUSY_SECONDS = 5.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers and the single writer overlap; busy_timeout rides out short locks
-    # instead of failing a turn at once.
+    # WAL lets readers and the single writer overlap. (No busy_timeout: the inline driver
+    # waits out another writer's lock itself, without blocking the event loop.)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-    # Let SQLAlchemy, not the driver, decide when transactions begin (see _sqlite_begin).
+    # Let SQLAlchemy, not the driver, decide when transactions begin (the dialect's do_begin
+    # issues BEGIN IMMEDIATE; see sqlite_inline).
     dbapi_connection.isolation_level = None
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # The driver's deferred BEGIN let two processes both read a dialog step and both accept
-    # the same button; IMMEDIATE takes the write lock up front, so turns serialise.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(
+    url: str, *, sqlite_busy_seconds: float = SQLITE_BUSY_SECONDS, **kwargs: Any
+) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # Statements run on the event loop, not on aiosqlite's thread (see sqlite_inline).
+        url = url.replace("sqlite+aiosqlite://", f"sqlite+{INLINE_DRIVER}://", 1)
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        kwargs["connect_args"] = {"busy_seconds": sqlite_busy_seconds, **connect_args}
     if url.startswith("postgresql"):
         connect_args = dict(kwargs.pop("connect_args", {}))
         server = {
@@ -56,7 +60,6 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     return engine
 
 

@@ -100,11 +100,20 @@ async def _sequential(
     cpu = time.process_time()
     started = clock()
     for i in range(turns):
-        action = step(crowd[i % people])
+        person = crowd[i % people]
+        action = step(person)
         t0 = clock()
         await action()  # type: ignore[misc]
         latencies.append(clock() - t0)
+        _check(person)
     return clock() - started, latencies, time.process_time() - cpu
+
+
+def _check(person: Person) -> None:
+    """A turn answered with an apology is fast and wrong: such figures would mean nothing."""
+    turn = person.last_turn
+    if turn is not None and turn.failure is not None:
+        raise SystemExit(f"a benchmark turn failed ({turn.failure}): see the log above")
 
 
 async def _concurrent(
@@ -115,6 +124,7 @@ async def _concurrent(
     async def walk(person: Person) -> None:
         for _ in range(turns // people):
             await step(person)()  # type: ignore[misc]
+            _check(person)
 
     started = time.perf_counter()
     await asyncio.gather(*(walk(p) for p in crowd))

@@ -1,0 +1,115 @@
+"""One person's dialog row (dialog_states), read and written with prebuilt Core statements.
+
+Every turn reads this row and most turns write it, so it skips the ORM's identity map and unit
+of work (which cost more than SQLite's own work; see tests/benchmarks/bench_engine.py). The
+JSON is read as text and parsed here, which gives handlers a fresh object to change in place
+and keeps the stored original for telling whether anything changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, Text, and_, bindparam, cast, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.engine.context import ActiveDialog
+from bot.storage.models import DialogState
+
+_TABLE: Table = DialogState.__table__  # type: ignore[assignment]
+# What a turn needs of the row, for adding to a query that finds it.
+COLUMNS = (
+    DialogState.kind.label("dialog_kind"),
+    DialogState.nonce.label("dialog_nonce"),
+    DialogState.step.label("dialog_step"),
+    cast(DialogState.data, Text).label("dialog_data"),
+)
+# Names that differ from the columns': an UPDATE's own values take the column names.
+_KEY = and_(
+    _TABLE.c.user_id == bindparam("key_user"),
+    _TABLE.c.chat_id == bindparam("key_chat"),
+    _TABLE.c.thread_id == bindparam("key_thread"),
+)
+# FOR UPDATE, on its own: another process's turn for this person waits for ours to commit and
+# then reads our write, so one button pressed twice is accepted once.
+_LOCKED = select(*COLUMNS).where(_KEY).with_for_update()
+_INSERT = insert(_TABLE)
+_UPDATE = update(_TABLE).where(_KEY)
+_DELETE = delete(_TABLE).where(_KEY)
+
+
+@dataclass(frozen=True)
+class DialogKey:
+    user_id: int
+    chat_id: int
+    thread_id: str
+
+    def params(self) -> dict[str, Any]:
+        return {"key_user": self.user_id, "key_chat": self.chat_id, "key_thread": self.thread_id}
+
+
+@dataclass(frozen=True)
+class StoredDialog:
+    """The row as the turn found it."""
+
+    kind: str
+    nonce: str
+    step: int
+    data_json: str
+
+    def active(self) -> ActiveDialog:
+        return ActiveDialog(self.kind, self.nonce, self.step, json.loads(self.data_json))
+
+    def same_as(self, dialog: ActiveDialog) -> bool:
+        return (self.kind, self.nonce, self.step) == (
+            dialog.kind,
+            dialog.nonce,
+            dialog.step,
+        ) and json.loads(self.data_json) == dialog.data
+
+
+def stored(row: Any) -> StoredDialog | None:
+    """The dialog part of a result row that selected COLUMNS (None: no dialog open)."""
+    if row is None or row.dialog_kind is None:
+        return None
+    return StoredDialog(row.dialog_kind, row.dialog_nonce, row.dialog_step, row.dialog_data)
+
+
+async def load_locked(session: AsyncSession, key: DialogKey) -> StoredDialog | None:
+    connection = await session.connection()
+    return stored((await connection.execute(_LOCKED, key.params())).first())
+
+
+async def save(
+    session: AsyncSession,
+    key: DialogKey,
+    before: StoredDialog | None,
+    after: ActiveDialog | None,
+    now: datetime,
+) -> None:
+    """Write the dialog as the turn left it: gone, new, changed, or (often) untouched."""
+    if after is None and before is None:
+        return
+    if after is not None and before is not None and before.same_as(after):
+        return  # a refused button or a command beside the dialog: the row stays as it was
+    connection = await session.connection()
+    if after is None:
+        await connection.execute(_DELETE, key.params())
+        return
+    values = {
+        "kind": after.kind,
+        "nonce": after.nonce,
+        "step": after.step,
+        "data": after.data,
+        "updated_at": now,
+    }
+    if before is None:
+        await connection.execute(
+            _INSERT,
+            {"user_id": key.user_id, "chat_id": key.chat_id, "thread_id": key.thread_id, **values},
+        )
+    else:
+        await connection.execute(_UPDATE, {**key.params(), **values})
