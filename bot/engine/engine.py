@@ -97,9 +97,9 @@ class Engine:
         # the transaction and the dialog row's primary key keep them apart.
         self._locks: dict[tuple[str, str, str, str], _KeyLock] = {}
         # SQLite takes one writer at a time. Turns overlapping inside one process (adapters
-        # handle updates concurrently) would queue on its file lock for busy_timeout and,
-        # under load, fail with "database is locked"; one turn at a time costs nothing
-        # SQLite would not cost anyway. PostgreSQL turns run side by side.
+        # handle updates concurrently) would each poll its file lock in the driver's busy
+        # wait and, under load, fail with "database is locked"; one turn at a time costs
+        # nothing SQLite would not cost anyway. PostgreSQL turns run side by side.
         bind = sessions.kw.get("bind")
         self._one_writer = (
             asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None

@@ -13,14 +13,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.storage.sqlite_inline import INLINE_DRIVER
+from bot.storage.sqlite_inline import DEFAULT_BUSY_SECONDS, INLINE_DRIVER
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# PostgreSQL's counterpart of SQLite's busy_timeout: a turn waiting on a lock gives up after
-# this and answers "try again in a moment" instead of hanging (the default is to wait forever).
+# PostgreSQL's counterpart of SQLite's busy wait (DEFAULT_BUSY_SECONDS): a turn waiting on a
+# lock gives up after this and answers "try again in a moment" instead of hanging (the default
+# is to wait forever).
 PG_LOCK_TIMEOUT_MS = 5000
-# SQLite's: how long a statement waits for another writer before the turn gives up.
-SQLITE_BUSY_SECONDS = 5.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -37,7 +36,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(
-    url: str, *, sqlite_busy_seconds: float = SQLITE_BUSY_SECONDS, **kwargs: Any
+    url: str, *, sqlite_busy_seconds: float = DEFAULT_BUSY_SECONDS, **kwargs: Any
 ) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1].split("?", 1)[0]

@@ -31,6 +31,9 @@ from sqlalchemy.util import await_
 
 T = TypeVar("T")
 
+INLINE_DRIVER = "inline"  # the URL's driver name: sqlite+inline://
+# How long a statement waits for another writer before it fails with "database is locked".
+DEFAULT_BUSY_SECONDS = 5.0
 SQLITE_BUSY = 5
 # The first retry comes quickly (most locks are one short write transaction), later ones back
 # off so a long lock costs few wake-ups.
@@ -196,7 +199,9 @@ class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
         )
         super().__init__(stand_in, sqlite3)  # type: ignore[arg-type]
 
-    def connect(self, *args: Any, busy_seconds: float = 5.0, **kwargs: Any) -> _Adapted:
+    def connect(
+        self, *args: Any, busy_seconds: float = DEFAULT_BUSY_SECONDS, **kwargs: Any
+    ) -> _Adapted:
         kwargs.pop("async_creator_fn", None)
         # One connection is used by one task at a time (the pool hands it out), but tasks
         # may run it from different threads' event loops in tests: no same-thread check.
@@ -207,7 +212,7 @@ class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 
 class SQLiteDialect_inline(SQLiteDialect_aiosqlite):
-    driver = "inline"  # INLINE_DRIVER
+    driver = INLINE_DRIVER
     supports_statement_cache = True
 
     @classmethod
@@ -221,5 +226,4 @@ class SQLiteDialect_inline(SQLiteDialect_aiosqlite):
         dbapi_connection.begin_immediate()
 
 
-INLINE_DRIVER = "inline"
 registry.register(f"sqlite.{INLINE_DRIVER}", __name__, "SQLiteDialect_inline")

@@ -44,7 +44,7 @@ class Figures:
     turns: int
     seconds: float
     latencies: list[float]
-    cpu_seconds: float  # this process, all threads (aiosqlite runs SQLite in a thread)
+    cpu_seconds: float  # this process, all threads
 
     def line(self) -> str:
         ms = sorted(x * 1000 for x in self.latencies)
