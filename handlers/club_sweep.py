@@ -1,4 +1,5 @@
-"""Due club work, run by the scheduler's sweep (scheduler/sweep.py) on every pass.
+"""Due club work, run by the scheduler's sweep on every pass (`sweep_hook`, registered on the
+router by handlers/clubs.py).
 
 - A scheduled challenge whose start has come is posted (one outbox row per challenge,
   `club:challenge:<id>:post`); one whose club the bot has left is paused instead; one an
@@ -69,6 +70,13 @@ async def sweep_clubs(
     _, result = await _report_batch(sessions, content, now, batch_size)
     total.add(result)
     return total
+
+
+async def sweep_hook(
+    sessions: async_sessionmaker[AsyncSession], content: ContentBundle, now: datetime
+) -> int:
+    """The router's sweep hook (bot.engine.router.SweepHook): outbox rows written."""
+    return (await sweep_clubs(sessions, content, now)).queued
 
 
 def _due(

@@ -21,7 +21,7 @@ from bot.engine.payloads import action_payload
 from bot.engine.router import Router
 from bot.logsafe import hashed
 from bot.storage.models import Challenge, Chat, CoachIdentity, User
-from handlers import club_broadcast, club_challenge_setup
+from handlers import club_broadcast, club_challenge_setup, club_sweep
 from handlers import club_challenges as challenges
 from handlers.club_coach_link import (
     CODE_LIFETIME,
@@ -412,3 +412,4 @@ def register(router: Router) -> None:
     router.action(challenges.STOP_ACTION)(stop_tap)
     router.action(club_broadcast.START_ACTION)(club_broadcast.start_button)
     router.membership_hooks.append(on_membership)
+    router.sweep_hooks.append(club_sweep.sweep_hook)

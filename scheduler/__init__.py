@@ -8,7 +8,8 @@
 - `rules` — creating, pausing, skipping and snoozing reminder rules (rows, not jobs).
 - `checkins` — `schedule_checkin()` for other handlers, and what a check-in says.
 - `outbox` — `enqueue()`: the one way to send something proactively (issue 7 uses it too).
-- `sweep` — turns due rules and check-ins into outbox rows, with the misfire policy.
+- `sweep` — turns due rules and check-ins into outbox rows, with the misfire policy, and
+  runs the features' sweep hooks (club posts); it imports no handler.
 - `sender` — claims outbox rows and delivers them exactly once in the normal path; the
   exact guarantee is in its module docstring.
 - `service` — `start_background()`: the APScheduler sweep job and one sender per platform.

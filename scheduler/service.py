@@ -124,6 +124,7 @@ def start_background(
         config=sweep_config(settings),
         clock=clock,
         on_enqueued=wake_senders,
+        hooks=app.engine.router.sweep_hooks,
     )
     scheduler = make_scheduler(sweeper, settings.sweep_seconds)
 

@@ -11,13 +11,16 @@ passed (`rules.reminder_deadline`: within the grace window, default 1 h, and not
 quiet hours), otherwise skipped; either way the rule moves to its next occurrence. So a
 3-day outage yields at most one reminder per rule, never a burst. Check-ins are sent up to
 `checkin_grace` late (default 24 h), deferred while quiet hours last, then marked missed.
+
+Features add their own due work as sweep hooks (bot.engine.router.SweepHook, handed over by
+scheduler.service), run after these on every pass; this package knows none of them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -26,8 +29,8 @@ from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.bundle import ContentBundle
+from bot.engine.router import SweepHook
 from bot.storage.models import Chat, CheckIn, ReminderRule, User, utcnow
-from handlers import club_sweep
 from scheduler import checkins, outbox, rules
 from scheduler.occurrences import WeeklyTime, last_occurrence, next_occurrence
 from scheduler.quiet import QuietHours
@@ -57,7 +60,7 @@ class SweepResult:
     checkins_queued: int = 0
     checkins_deferred: int = 0
     checkins_missed: int = 0
-    club_queued: int = 0  # challenge posts, summaries, reports (handlers/club_sweep.py)
+    hooks_queued: int = 0  # written by the features' sweep hooks (club posts and reports)
 
     def add(self, other: SweepResult) -> None:
         for name in vars(self):
@@ -73,9 +76,11 @@ class Sweeper:
         config: SweepConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
         on_enqueued: Callable[[], None] | None = None,
+        hooks: Sequence[SweepHook] = (),
     ) -> None:
         self.sessions = sessions
         self.content = content
+        self.hooks = tuple(hooks)
         self.config = config or SweepConfig()
         self.clock = clock
         self.on_enqueued = on_enqueued
@@ -100,11 +105,11 @@ class Sweeper:
                 total.add(result)
                 if found < self.config.batch_size:
                     break
-            clubs = await club_sweep.sweep_clubs(self.sessions, self.content, now)
-            total.club_queued += clubs.queued
+            for hook in self.hooks:
+                total.hooks_queued += await hook(self.sessions, self.content, now)
             self.runs += 1
             self.swept.set()
-            if total.reminders_queued or total.checkins_queued or total.club_queued:
+            if total.reminders_queued or total.checkins_queued or total.hooks_queued:
                 log.info("sweep.queued", extra=vars(total))
                 if self.on_enqueued is not None:
                     self.on_enqueued()

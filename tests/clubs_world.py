@@ -93,7 +93,10 @@ class World:
             )
             for transport in self.transports.values()
         ]
-        self.sweeper = Sweeper(self.sessions, engine.content, clock=clock)
+        # The sweep hooks the app hands over (scheduler.service.start_background).
+        self.sweeper = Sweeper(
+            self.sessions, engine.content, clock=clock, hooks=engine.router.sweep_hooks
+        )
 
     def person(
         self,

@@ -17,7 +17,7 @@ from bot.engine.engine import Engine
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Outbox
 from handlers import build_router
-from scheduler.service import SWEEP_JOB, make_scheduler, start_background
+from scheduler.service import SWEEP_JOB, Background, make_scheduler, start_background
 from scheduler.sweep import Sweeper
 from tests.harness import ChatHarness, FakeClock
 
@@ -73,6 +73,20 @@ class Inbox:
         return Delivery(DeliveryStatus.SENT)
 
 
+async def first_delivery(
+    db: AsyncEngine, engine: Engine, clock: FakeClock
+) -> tuple[Background, list[OutboundMessage]]:
+    """start_background as `corecoach run` does, until something is delivered; then stop."""
+    app = App(Settings(sweep_seconds=0.05), db, engine.sessions, engine.content, engine)
+    inbox = Inbox()
+    background = start_background(app, [inbox], clock=clock)
+    try:
+        await asyncio.wait_for(inbox.arrived.wait(), 10)
+    finally:
+        await background.stop()
+    return background, inbox.delivered
+
+
 async def test_start_background_sweeps_sends_and_stops_cleanly(
     sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
 ) -> None:
@@ -83,16 +97,27 @@ async def test_start_background_sweeps_sends_and_stops_cleanly(
     await ann.say("/timezone Europe/Berlin")
     await ann.say("/remind daily 10:00")
     clock.now = utc(2026, 11, 23, 9, 0, 3)
-    app = App(Settings(sweep_seconds=0.05), sqlite_db, sessions, content, engine)
-    inbox = Inbox()
-    background = start_background(app, [inbox], clock=clock)
-    try:
-        await asyncio.wait_for(inbox.arrived.wait(), 10)
-    finally:
-        await background.stop()
+    background, [message] = await first_delivery(sqlite_db, engine, clock)
     assert not background.scheduler.running
-    [message] = inbox.delivered
     assert "Monday 10:00" in message.reply.text
     async with sessions() as session:
         [row] = list(await session.scalars(select(Outbox)))
     assert row.status == "sent"
+
+
+async def test_club_posts_go_out_through_the_apps_sweep_hooks(
+    sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
+) -> None:
+    """The scheduler knows no feature: clubs register their sweep on the router, and
+    start_background hands the router's hooks to the sweep."""
+    sessions = make_sessionmaker(sqlite_db)
+    engine = Engine(sessions, build_router(), content, clock=clock)
+    clock.now = utc(2026, 11, 23, 8)
+    coach = ChatHarness(engine).person("anna", group="harriers", admin=True)
+    await coach.say("/challenge")
+    for label in ("Plank ladder: 3 × 45 s daily", "Tomorrow", "07:00", "1 week", "Just once"):
+        await coach.press(label)
+    await coach.press("Schedule it")
+    clock.now = utc(2026, 11, 24, 7, 0, 3)
+    _, [post] = await first_delivery(sqlite_db, engine, clock)
+    assert post.chat_id == "group:harriers" and "Plank ladder" in post.reply.text

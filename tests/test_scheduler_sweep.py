@@ -1,17 +1,21 @@
 """The sweep on both databases: due rules become outbox rows exactly once, the misfire policy
-after an outage, daylight-saving days, quiet hours, unreachable people, and check-ins."""
+after an outage, daylight-saving days, quiet hours, unreachable people, check-ins, and the
+features' sweep hooks (the scheduler itself imports none of them)."""
 
 from __future__ import annotations
 
+import ast
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import scheduler
 from bot.content.bundle import ContentBundle
 from bot.engine.events import Reply
 from bot.storage.models import Chat, CheckIn, Outbox, ReminderRule, User
-from scheduler import checkins, rules
+from scheduler import checkins, outbox, rules
 from scheduler.occurrences import WeeklyTime
 from scheduler.quiet import QuietHours
 from scheduler.sweep import SweepConfig, Sweeper
@@ -241,6 +245,47 @@ async def test_many_due_rules_are_swept_in_batches(
     assert (await small_batches.run_once()).reminders_queued == 7
     assert sorted(r.user_id for r in await outbox_rows(sessions)) == ids
     assert small_batches.runs == 1 and small_batches.swept.is_set()
+
+
+async def test_sweep_hooks_run_on_every_pass_and_wake_the_senders(
+    sessions: Sessions, content: ContentBundle, clock: FakeClock
+) -> None:
+    """A feature's own due work comes in as a hook (clubs register theirs on the router): it
+    runs at the sweep's moment on every pass, and the rows it writes count and wake senders."""
+    clock.now = utc(2026, 11, 23, 12)
+    calls: list[datetime] = []
+
+    async def daily_post(sessions: Sessions, content: ContentBundle, now: datetime) -> int:
+        calls.append(now)
+        post = outbox.NewMessage(f"post:{now.date()}", "test", "group:c", Reply("hi"))
+        async with sessions() as session, session.begin():
+            return await outbox.enqueue(session, [post], now=now)
+
+    woken: list[datetime] = []
+    sweep = Sweeper(
+        sessions,
+        content,
+        clock=clock,
+        on_enqueued=lambda: woken.append(clock.now),
+        hooks=[daily_post],
+    )
+    assert (await sweep.run_once()).hooks_queued == 1
+    assert (await sweep.run_once()).hooks_queued == 0  # written already
+    assert calls == [clock.now, clock.now] and woken == [clock.now]
+    assert [r.dedupe_key for r in await outbox_rows(sessions)] == ["post:2026-11-23"]
+
+
+def test_the_scheduler_imports_no_feature() -> None:
+    """Features plug in through the router's hooks; the scheduler never imports handlers/."""
+    for path in sorted(Path(scheduler.__file__).parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                modules = [node.module or ""]
+            else:
+                continue
+            assert not [m for m in modules if m.partition(".")[0] == "handlers"], path.name
 
 
 def test_deadline_rule_is_the_documented_one() -> None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
     from bot.content.bundle import ContentBundle
     from bot.engine.context import DialogInput, TurnContext
@@ -28,6 +28,11 @@ CoachCheck = Callable[["TurnContext"], Awaitable[bool]]
 # is the new state), inside the transaction that records it.
 MembershipHook = Callable[
     ["AsyncSession", "ContentBundle", "Chat", bool, "datetime"], Awaitable[None]
+]
+# (sessions, content, now) -> outbox rows written: a feature's due work (club posts), run by
+# the scheduler's sweep on every pass in its own transactions; the app hands these over.
+SweepHook = Callable[
+    ["async_sessionmaker[AsyncSession]", "ContentBundle", "datetime"], Awaitable[int]
 ]
 
 _WORD_RE = re.compile(r"[^\w\s]+")
@@ -70,6 +75,7 @@ class Router:
     intents: list[Intent] = field(default_factory=list)
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
+    sweep_hooks: list[SweepHook] = field(default_factory=list)
     # The platform's word until a feature knows more (clubs add coaches granted by /coach add).
     coach_check: CoachCheck = _platform_admin
 
