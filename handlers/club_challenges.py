@@ -320,8 +320,7 @@ async def pause_club(session: AsyncSession, chat: Chat) -> list[Challenge]:
     (marked unreachable, so a broadcast's delivery report still counts them)."""
     paused = await of_club(session, chat, LIVE)
     for challenge in paused:
-        challenge.paused_from = challenge.status
-        challenge.status = PAUSED
+        pause(challenge)
     await session.execute(
         update(Outbox)
         .where(
@@ -334,6 +333,12 @@ async def pause_club(session: AsyncSession, chat: Chat) -> list[Challenge]:
         .execution_options(synchronize_session=False)
     )
     return paused
+
+
+def pause(challenge: Challenge) -> None:
+    """Wait where it stands until the coach resumes or stops it."""
+    challenge.paused_from = challenge.status
+    challenge.status = PAUSED
 
 
 def resume(challenge: Challenge) -> None:

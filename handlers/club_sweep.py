@@ -92,6 +92,16 @@ def _due(
     )
 
 
+def _pause_if_gone(challenge: Challenge, chat: Chat, result: ClubSweepResult) -> bool:
+    """The bot has left the club's chat (perhaps without us hearing: the sender found out):
+    pause the challenge where it stands, and the coach decides later."""
+    if chat.bot_is_member:
+        return False
+    challenges.pause(challenge)
+    result.paused += 1
+    return True
+
+
 async def _start_batch(
     sessions: async_sessionmaker[AsyncSession],
     content: ContentBundle,
@@ -104,11 +114,9 @@ async def _start_batch(
             await session.execute(_due(challenges.SCHEDULED, Challenge.starts_at, now, batch_size))
         ).all()
         for challenge, chat in rows:
-            if not chat.bot_is_member:
-                challenge.paused_from = challenges.SCHEDULED
-                challenge.status = challenges.PAUSED
-                result.paused += 1
-            elif now >= challenge.ends_at:
+            if _pause_if_gone(challenge, chat, result):
+                continue
+            if now >= challenge.ends_at:
                 challenge.status = challenges.MISSED
                 challenge.ended_at = now
                 result.missed += 1
@@ -133,11 +141,7 @@ async def _end_batch(
             await session.execute(_due(challenges.ACTIVE, Challenge.ends_at, now, batch_size))
         ).all()
         for challenge, chat in rows:
-            if not chat.bot_is_member:
-                # Removed without us hearing (the sender found out): the coach decides later.
-                challenge.paused_from = challenges.ACTIVE
-                challenge.status = challenges.PAUSED
-                result.paused += 1
+            if _pause_if_gone(challenge, chat, result):
                 continue
             messages = await _results(session, content, challenge, chat)
             result.queued += await outbox.enqueue(session, messages, now=now)

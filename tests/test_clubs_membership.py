@@ -117,15 +117,34 @@ async def test_a_coach_in_the_group_can_resume_without_the_private_question(
     assert back.chat_id == group_chat("harriers")
 
 
+async def removed_unheard_until(
+    world: World, clock: FakeClock, *, days: float
+) -> tuple[str, str | None]:
+    """The bot is gone from the chat without our hearing; `days` later nothing is posted.
+    Returns the challenge's (status, paused_from)."""
+    async with world.sessions() as session, session.begin():
+        await session.execute(update(Chat).values(bot_is_member=False))
+    clock.advance(days=days)
+    assert await world.tick() == []
+    [challenge] = await world.challenges()
+    return challenge.status, challenge.paused_from
+
+
 async def test_a_removal_the_sender_found_pauses_at_the_end(world: World, clock: FakeClock) -> None:
     """The platform never told us, but a delivery came back unreachable: at its end the
     challenge waits for the coach instead of posting results into a chat we left."""
     anna = world.person("anna", group="harriers", admin=True)
     await start_now(anna)
     await world.tick()
-    async with world.sessions() as session, session.begin():
-        await session.execute(update(Chat).values(bot_is_member=False))
-    clock.advance(days=7)
-    assert await world.tick() == []
-    [challenge] = await world.challenges()
-    assert (challenge.status, challenge.paused_from) == ("paused", "active")
+    assert await removed_unheard_until(world, clock, days=7) == ("paused", "active")
+
+
+async def test_a_removal_the_sender_found_pauses_before_the_start(
+    world: World, clock: FakeClock
+) -> None:
+    """The same before the first post: the challenge waits, and nothing goes to the chat."""
+    anna = world.person("anna", group="harriers", admin=True)
+    await anna.say("/challenge")
+    for label in (PLANK, "Tomorrow", "07:00", "1 week", "Just once", "Schedule it"):
+        await anna.press(label)
+    assert await removed_unheard_until(world, clock, days=1) == ("paused", "scheduled")
