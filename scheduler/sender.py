@@ -16,6 +16,9 @@ recipient is unreachable, and in the normal path exactly once:
   process and takes the same code path (SQLite has no row locks to skip).
 - A crash before the platform accepted a message loses nothing: its lease expires and any
   worker (or the restarted one) sends it.
+- A claim the running worker could not hand back, or could not begin sending, because the
+  database was briefly away is remembered and handed back at its next drain, fenced by the
+  token, so a short outage delays the row by a poll interval rather than by its lease.
 - **At-least-once remains in one window**: after the platform accepted a message and before
   our `status = 'sent'` commits. A crash there (or a lost response from the platform) means
   the row is sent again when its lease expires. We shrink the window by committing right
@@ -41,7 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -126,6 +129,8 @@ class Sender:
         self._task: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(self.config.max_in_flight)
         self._longest_wait = self.config.claim_lease.total_seconds() / 2
+        # Unsent claims (id → token) to hand back; a failed hand-back leaves them for the next.
+        self._unreleased: dict[int, str] = {}
 
     # -- running ------------------------------------------------------------------------
 
@@ -162,6 +167,7 @@ class Sender:
 
     async def drain_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were handled."""
+        await self._hand_back()  # first, what a database outage left with us
         claimed = await self._claim()
         if not claimed:
             return 0
@@ -252,17 +258,30 @@ class Sender:
 
     async def _release(self, rows: list[_Claimed]) -> None:
         """Hand unsent claims back at once instead of letting their lease run out."""
+        self._unreleased.update((row.id, row.token) for row in rows)
+        await self._hand_back()
+
+    async def _hand_back(self) -> None:
+        """Release the claims in `_unreleased`; if the database is away they stay there and
+        the next drain tries again (the run loop retries each poll interval)."""
+        if not self._unreleased:
+            return
+        held = dict(self._unreleased)
         async with self.sessions() as session, session.begin():
-            for row in rows:
-                await session.execute(
-                    update(OUTBOX)
-                    .where(Outbox.id == row.id, Outbox.claim_token == row.token)
-                    .values(claimed_until=None, claim_token=None)
-                )
+            # Fenced: a row another worker took over (its token changed) is not touched.
+            await session.execute(
+                update(OUTBOX)
+                .where(Outbox.id == bindparam("rid"), Outbox.claim_token == bindparam("tok"))
+                .values(claimed_until=None, claim_token=None),
+                [{"rid": rid, "tok": token} for rid, token in held.items()],
+            )
+        for rid in held:
+            self._unreleased.pop(rid, None)
 
     # -- one message --------------------------------------------------------------------
 
     async def _deliver(self, row: _Claimed) -> None:
+        sending = False
         try:
             if row.expires_at is not None and self.clock() >= row.expires_at:
                 await self._finish(row, EXPIRED, error="expired before its turn")
@@ -279,13 +298,17 @@ class Sender:
                 thread_id=row.thread_id,
                 reply=Reply.from_dict(row.reply),
             )
+            sending = True
             try:
                 delivery = await self.transport.deliver(message)
             except Exception as exc:  # a transport bug or network error: retry later
                 delivery = Delivery(DeliveryStatus.RETRY, error=type(exc).__name__)
             await self._with_db_retries(lambda: self._record(row, delivery))
-        except Exception:
-            # The row stays claimed; its lease runs out and it is tried again.
+        except Exception as exc:
+            if not sending and isinstance(exc, (OperationalError, DBAPIError)):
+                # Not sent, and the claim is ours: the next drain hands it back.
+                self._unreleased[row.id] = row.token
+            # Otherwise the row stays claimed; its lease runs out and it is tried again.
             log.exception("outbox.deliver_failed", extra={"outbox_id": row.id})
         finally:
             self._in_flight.release()

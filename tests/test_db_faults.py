@@ -1,5 +1,6 @@
 """The database briefly locked or its connections cut: the bot answers "try again in a
-moment", recovers by itself, and loses no outbox message (each delivered exactly once).
+moment", recovers by itself, and loses no outbox message (each delivered exactly once); claims
+the sender could not hand back go out as soon as the lock lifts, not when their lease ends.
 
 "Another process" is real: a second sqlite3 connection holding BEGIN EXCLUSIVE beyond
 the busy wait, or a second PostgreSQL session holding ACCESS EXCLUSIVE table locks beyond
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
@@ -30,13 +32,14 @@ from bot.storage.db import make_engine, make_sessionmaker, migrate
 from bot.storage.models import Outbox, utcnow
 from handlers import build_router
 from scheduler.outbox import NewMessage, enqueue
-from scheduler.pacing import PacingPolicy
+from scheduler.pacing import Pacer, PacingPolicy
 from scheduler.sender import Sender, SenderConfig
 from tests.conftest import PG_URL
 from tests.echo_dialog import dialog_rows, echo_router
 from tests.harness import ChatHarness, FakeClock
 
 LOCKED_TABLES = "users, chats, dialog_states, outbox"
+LEASE = SenderConfig().claim_lease
 
 
 @dataclass
@@ -266,3 +269,87 @@ async def test_postgresql_pool_recovers_after_its_connections_are_killed(
             await ann.say("/help")
             assert "/start" in ann.text()
         assert apologies <= 1
+
+
+async def _claim_tokens(engine: AsyncEngine) -> list[str | None]:
+    async with make_sessionmaker(engine)() as session:
+        return list(await session.scalars(select(Outbox.claim_token).order_by(Outbox.id)))
+
+
+async def _strand_claims(faulty: Faulty, sender: Sender, *, at_hand_back: bool) -> None:
+    """The sender claims every row and waits its turn (a platform hold); meanwhile the
+    database is locked, and the batch meets the lock either handing its claims back (a
+    longer hold came in) or beginning its sends (the hold is over). Either way the rows stay
+    claimed by this sender when the lock goes."""
+    sender.pacer.hold(1.0)
+    drain = asyncio.create_task(sender.drain_once())
+    for _ in range(200):
+        tokens = await _claim_tokens(faulty.engine)
+        if all(tokens):
+            break
+        await asyncio.sleep(0.02)
+    async with faulty.lock():
+        if at_hand_back:
+            sender.pacer.hold(100)  # longer than half the lease: the batch goes back
+        [outcome] = await asyncio.gather(drain, return_exceptions=True)
+    if at_hand_back:
+        assert isinstance(outcome, DBAPIError)  # handing the batch back failed
+    else:
+        assert outcome == len(tokens)  # every send began, and failed at its first write
+    assert await _claim_tokens(faulty.engine) == tokens  # all still claimed
+    sender.pacer = Pacer(PacingPolicy.unlimited())  # as if the hold were over
+
+
+@pytest.mark.parametrize("at_hand_back", [True, False], ids=["hand-back", "send"])
+async def test_claims_stranded_by_a_lock_go_out_once_it_lifts_not_after_the_lease(
+    faulty: Faulty, at_hand_back: bool
+) -> None:
+    """The sender still holds the claims the lock made it drop: it hands them back at its
+    next drain, and the rows go out within moments instead of after the 60 s lease."""
+    ids = await _enqueue(faulty.engine, 4)
+    transport = Recorder()
+    sender = Sender(
+        make_sessionmaker(faulty.engine),
+        transport,
+        pacing=PacingPolicy.unlimited(),
+        config=SenderConfig(poll_interval=0.05),  # the default leases
+    )
+    await _strand_claims(faulty, sender, at_hand_back=at_hand_back)
+    sender.start()
+    try:
+        # Their lease would free them after 60 s; they are due at once.
+        await _until(lambda: len(transport.delivered) >= len(ids), seconds=10)
+        await asyncio.sleep(0.2)  # room for a duplicate to show up, if there were one
+    finally:
+        await sender.stop()
+    assert sorted(transport.delivered) == ids
+    assert await _statuses(faulty.engine) == ["sent"] * len(ids)
+
+
+async def test_a_claim_taken_over_before_the_hand_back_stays_with_its_new_owner(
+    faulty: Faulty,
+) -> None:
+    """The lock outlasted the lease and another worker took the rows over: the stranded
+    worker's late hand-back is fenced by its old token and touches none of them."""
+    ids = await _enqueue(faulty.engine, 3)
+    clock = FakeClock(utcnow())
+    sessions = make_sessionmaker(faulty.engine)
+    late = Recorder()
+    stranded = Sender(sessions, late, pacing=PacingPolicy.unlimited(), clock=clock)
+    await _strand_claims(faulty, stranded, at_hand_back=True)
+    owner = Recorder()
+    other = Sender(
+        sessions,
+        owner,
+        pacing=PacingPolicy.unlimited(),
+        clock=FakeClock(clock.now + LEASE + timedelta(seconds=1)),
+    )
+    taken = await other._claim()
+    assert [row.id for row in taken] == ids
+    assert await stranded.drain_once() == 0  # hands back nothing of theirs, claims nothing
+    assert await _claim_tokens(faulty.engine) == [taken[0].token] * len(ids)
+    for row in taken:
+        await other._in_flight.acquire()
+        await other._deliver(row)
+    assert late.delivered == [] and owner.delivered == ids
+    assert await _statuses(faulty.engine) == ["sent"] * len(ids)
