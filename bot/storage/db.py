@@ -62,8 +62,24 @@ def make_engine(
     return engine
 
 
+class Session(AsyncSession):
+    """AsyncSession that leaves its `async with` block cheaply when nothing is left to clean up.
+
+    AsyncSession's exit runs close() in a task of its own, shielded from cancellation, so a
+    connection is always handed back to the pool. After the usual `session.begin()` block the
+    transaction is over and the connection is back already: close() then only forgets the
+    loaded objects, which needs no I/O, no greenlet and no extra trip through the event loop
+    (a measurable share of a short turn)."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if self.sync_session.in_transaction():
+            await super().__aexit__(type_, value, traceback)
+        else:
+            self.sync_session.close()
+
+
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=Session, expire_on_commit=False)
 
 
 def _upgrade(sync_connection: Any) -> None:

@@ -1,12 +1,16 @@
-"""SQLite for SQLAlchemy's asyncio layer without a thread hop per statement.
+"""SQLite for SQLAlchemy's asyncio layer without a thread hop, or a coroutine, per statement.
 
-aiosqlite runs every statement on a helper thread and wakes the event loop for each result:
-three or four hops per turn cost more than SQLite's own work (a turn's statements take tens of
-microseconds; see tests/benchmarks/bench_engine.py). This driver runs them inline on the event
-loop instead. The one thing that could stall the loop is waiting for another writer's lock, so
-SQLite's own busy handler is off (busy_timeout=0) and a statement that finds the database busy
-is retried after an asyncio sleep, until `busy_seconds` have passed; then the error surfaces
-as it would after busy_timeout, and the engine answers "try again in a moment".
+aiosqlite runs every statement on a helper thread and wakes the event loop for each result;
+SQLAlchemy's asyncio adapter then wraps each call in a coroutine, an asyncio lock and two
+greenlet switches. A turn's statements take SQLite tens of microseconds, so that wrapping cost
+more than the work. This driver calls sqlite3 directly, on the event loop, from the greenlet
+SQLAlchemy's asyncio layer runs its sync code in.
+
+The one thing that could stall the loop is waiting for another writer's lock, so SQLite's own
+busy handler is off (timeout=0). A statement that finds the database busy is retried after an
+asyncio sleep (awaited from the greenlet, so the loop serves other chats meanwhile) until
+`busy_seconds` have passed; then the error surfaces as it would after busy_timeout, and the
+engine answers "try again in a moment".
 
 `make_engine` (bot/storage/db.py) turns the configured `sqlite+aiosqlite://` URL into
 `sqlite+inline://`: SQLAlchemy's aiosqlite dialect with this module as its DBAPI, so SQL,
@@ -16,14 +20,16 @@ types and pooling stay SQLAlchemy's own.
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
@@ -46,7 +52,7 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 
 
 class InlineConnection:
-    """The slice of aiosqlite's Connection that SQLAlchemy's adapter calls, run inline."""
+    """A sqlite3 connection whose calls wait out another writer's lock in asyncio sleeps."""
 
     def __init__(self, connection: sqlite3.Connection, busy_seconds: float) -> None:
         self._connection: sqlite3.Connection | None = connection
@@ -58,48 +64,29 @@ class InlineConnection:
             raise sqlite3.ProgrammingError("Cannot operate on a closed database.")
         return self._connection
 
-    async def run(self, call: Callable[..., T], *args: Any) -> T:
-        """Call now; while the database is busy, sleep (not block) and call again."""
+    def run(self, call: Callable[..., T], *args: Any) -> T:
+        """Call now; only if the database is busy, sleep (not block) and call again. Runs in
+        SQLAlchemy's greenlet, which is what lets a plain function await the sleep."""
+        try:
+            return call(*args)
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+        return await_(self._retry_while_busy(call, args))
+
+    async def _retry_while_busy(self, call: Callable[..., T], args: Sequence[Any]) -> T:
         loop = asyncio.get_running_loop()
-        deadline: float | None = None
+        deadline = loop.time() + self.busy_seconds
         pause = FIRST_RETRY_S
         while True:
+            # A statement that returned SQLITE_BUSY did nothing: calling it again is safe.
+            await asyncio.sleep(max(0.0, min(pause, deadline - loop.time())))
             try:
                 return call(*args)
             except sqlite3.OperationalError as error:
-                if not _is_busy(error):
+                if not _is_busy(error) or loop.time() >= deadline:
                     raise
-                now = loop.time()
-                if deadline is None:
-                    deadline = now + self.busy_seconds
-                if now >= deadline:
-                    raise
-                # A statement that returned SQLITE_BUSY did nothing: calling it again is safe.
-                await asyncio.sleep(min(pause, deadline - now))
-                pause = min(pause * 2, LONGEST_RETRY_S)
-
-    @property
-    def isolation_level(self) -> str | None:
-        return self.live.isolation_level
-
-    @isolation_level.setter
-    def isolation_level(self, value: Any) -> None:
-        self.live.isolation_level = value
-
-    def cursor(self) -> InlineCursor:
-        return InlineCursor(self)
-
-    async def commit(self) -> None:
-        await self.run(self.live.commit)
-
-    async def rollback(self) -> None:
-        await self.run(self.live.rollback)
-
-    async def create_function(self, *args: Any, **kwargs: Any) -> None:
-        self.live.create_function(*args, **kwargs)
-
-    async def close(self) -> None:
-        self.stop()
+            pause = min(pause * 2, LONGEST_RETRY_S)
 
     def stop(self) -> None:
         if self._connection is not None:
@@ -107,73 +94,107 @@ class InlineConnection:
             self._connection = None
 
 
-class InlineCursor:
-    def __init__(self, connection: InlineConnection) -> None:
-        self._owner = connection
-        self._cursor = connection.live.cursor()
+class _Ready:
+    """An awaitable that is already done. SQLAlchemy's AsyncConnection.execute insists that
+    the driver awaited something (its check against sync drivers); awaiting this costs a
+    greenlet switch and no trip through the event loop."""
 
-    async def __aenter__(self) -> InlineCursor:
-        return self
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield  # a generator that finishes at once
 
-    async def __aexit__(self, *_exc: object) -> None:
+
+_READY = _Ready()
+
+
+class _Cursor(AsyncAdapt_aiosqlite_cursor):
+    """SQLAlchemy's adapted cursor over a plain sqlite3 cursor: every call is synchronous;
+    rows are fetched at once (SQLite has them in memory; the base class buffers them)."""
+
+    __slots__ = ()
+    _awaitable_cursor_close = False
+    _connection: InlineConnection  # type: ignore[assignment]
+    _cursor: sqlite3.Cursor  # type: ignore[assignment]
+
+    def _make_new_cursor(self, connection: Any) -> Any:
+        return connection.live.cursor()
+
+    def _aenter_cursor(self, cursor: Any) -> Any:
+        return cursor
+
+    def execute(self, operation: Any, parameters: Any = None) -> Any:
+        try:
+            if parameters is None:
+                self._connection.run(self._cursor.execute, operation)
+            else:
+                self._connection.run(self._cursor.execute, operation, parameters)
+            if self._cursor.description:
+                self._rows = collections.deque(self._cursor.fetchall())
+            await_(_READY)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def executemany(self, operation: Any, seq_of_parameters: Any) -> Any:
+        try:
+            self._connection.run(self._cursor.executemany, operation, seq_of_parameters)
+            await_(_READY)
+        except Exception as error:
+            self._adapt_connection._handle_exception(error)
+
+    def close(self) -> None:
+        self._rows.clear()
         self._cursor.close()
 
-    @property
-    def description(self) -> Any:
-        return self._cursor.description
+    def setinputsizes(self, *_sizes: Any) -> None:
+        return None
 
-    @property
-    def rowcount(self) -> int:
-        return self._cursor.rowcount
-
-    @property
-    def lastrowid(self) -> int | None:
-        return self._cursor.lastrowid
-
-    @property
-    def arraysize(self) -> int:
-        return self._cursor.arraysize
-
-    @arraysize.setter
-    def arraysize(self, value: int) -> None:
-        self._cursor.arraysize = value
-
-    async def execute(self, operation: str, parameters: Sequence[Any] = ()) -> InlineCursor:
-        await self._owner.run(self._cursor.execute, operation, parameters)
-        return self
-
-    async def executemany(self, operation: str, rows: Sequence[Sequence[Any]]) -> InlineCursor:
-        await self._owner.run(self._cursor.executemany, operation, rows)
-        return self
-
-    async def fetchone(self) -> Any:
-        return self._cursor.fetchone()
-
-    async def fetchmany(self, size: int | None = None) -> list[Any]:
-        return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
-
-    async def fetchall(self) -> list[Any]:
-        return self._cursor.fetchall()
-
-    async def close(self) -> None:
-        self._cursor.close()
+    def nextset(self) -> None:
+        return None
 
 
 class _Adapted(AsyncAdapt_aiosqlite_connection):
+    """SQLAlchemy's aiosqlite connection adapter, every call made synchronously."""
+
     __slots__ = ()
+    _cursor_cls = _Cursor
+    _connection: InlineConnection  # type: ignore[assignment]
 
-    def begin_immediate(self) -> None:
-        inline: InlineConnection = self._connection  # type: ignore[assignment]
-        await_(inline.run(inline.live.execute, "BEGIN IMMEDIATE"))
-
-    # aiosqlite's setter queues onto its thread; here the attribute is simply set.
     @property
     def isolation_level(self) -> str | None:
-        return self._connection.isolation_level  # type: ignore[no-any-return]
+        return self._connection.live.isolation_level
 
     @isolation_level.setter
-    def isolation_level(self, value: str | None) -> None:
-        self._connection.isolation_level = value
+    def isolation_level(self, value: Any) -> None:
+        self._connection.live.isolation_level = value
+
+    def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._connection.live.create_function(*args, **kwargs)
+
+    def begin_immediate(self) -> None:
+        self._call(lambda live: live.execute("BEGIN IMMEDIATE"))
+
+    def commit(self) -> None:
+        self._call(lambda live: live.commit())
+
+    def rollback(self) -> None:
+        if self._connection._connection is not None:
+            self._call(lambda live: live.rollback())
+
+    def close(self) -> None:
+        self._connection.stop()
+
+    def _call(self, call: Callable[[sqlite3.Connection], object]) -> None:
+        try:
+            inline = self._connection
+            inline.run(call, inline.live)
+        except Exception as error:
+            self._handle_exception(error)
+
+    async def _terminate_graceful_close(self) -> None:
+        self._connection.stop()
+
+    def _terminate_force_close(self) -> None:
+        self._connection.stop()
 
 
 class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -181,7 +202,7 @@ class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
     def __init__(self) -> None:
         stand_in = SimpleNamespace(
-            Connection=InlineConnection,
+            Connection=SimpleNamespace(stop=InlineConnection.stop),  # "has terminate"
             __version__="inline",
             **{
                 name: getattr(sqlite3, name)
@@ -214,6 +235,7 @@ class InlineDBAPI(AsyncAdapt_aiosqlite_dbapi):
 class SQLiteDialect_inline(SQLiteDialect_aiosqlite):
     driver = INLINE_DRIVER
     supports_statement_cache = True
+    supports_server_side_cursors = False
 
     @classmethod
     def import_dbapi(cls) -> InlineDBAPI:
