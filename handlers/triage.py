@@ -221,10 +221,10 @@ async def _finish(ctx: TurnContext, tree: TriageTree, decided: Decided) -> None:
     assert ctx.dialog is not None
     facts: Facts = dict(ctx.dialog.data.get("facts", {}))
     stored = await health_consent(ctx.session, ctx.user.id) is True
-    report = None
+    report_id = None
     if stored:
         place = tree.place_fact
-        report = await save_report(
+        report_id = await save_report(
             ctx.session,
             user_id=ctx.user.id,
             now=ctx.now,
@@ -245,11 +245,11 @@ async def _finish(ctx: TurnContext, tree: TriageTree, decided: Decided) -> None:
         title=decided.outcome.title,
         buttons=buttons,
     )
-    if report is not None and decided.outcome.follow_up:
+    if report_id is not None and decided.outcome.follow_up:
         # Imported here: the check-in feature itself imports this module (to re-run a check).
         from handlers.checkins import offer_checkin
 
-        offer_checkin(ctx, str(report.id))
+        offer_checkin(ctx, str(report_id))
 
 
 def render_outcome(

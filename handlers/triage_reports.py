@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.triage_schema import TriageTree
@@ -18,11 +19,20 @@ from bot.storage.models import Consent, TriageReport
 HEALTH_TOPIC = "health"
 HISTORY_LIMIT = 10
 
+# Built once and run without loading ORM objects: both sit on the soreness check's hot path,
+# where statement construction, the identity map and the unit of work would cost more than
+# SQLite's own work.
+_CONSENT = select(Consent.granted).where(
+    Consent.user_id == bindparam("user_id"), Consent.topic == HEALTH_TOPIC
+)
+_REPORTS = cast(Table, TriageReport.__table__)
+_NEW_REPORT = insert(_REPORTS).returning(_REPORTS.c.id)
+
 
 async def health_consent(session: AsyncSession, user_id: int) -> bool | None:
     """True/False once the person decided; None if we never asked."""
-    row = await session.get(Consent, (user_id, HEALTH_TOPIC))
-    return None if row is None else row.granted
+    granted: bool | None = await session.scalar(_CONSENT, {"user_id": user_id})
+    return granted
 
 
 async def set_health_consent(
@@ -45,14 +55,19 @@ async def save_report(
     rule: str,
     area: str | None,
     answers: dict[str, str],
-) -> TriageReport:
-    """Store a result. Callers must have checked consent; `answers` hold option values only."""
-    report = TriageReport(
-        user_id=user_id, created_at=now, outcome=outcome, rule=rule, area=area, answers=answers
-    )
-    session.add(report)
-    await session.flush()
-    return report
+) -> int:
+    """Store a result and return its id. Callers must have checked consent; `answers` hold
+    option values only."""
+    values = {
+        "user_id": user_id,
+        "created_at": now,
+        "outcome": outcome,
+        "rule": rule,
+        "area": area,
+        "answers": answers,
+    }
+    new_id: int = (await session.execute(_NEW_REPORT, values)).scalar_one()
+    return new_id
 
 
 async def recent_reports(
