@@ -44,7 +44,7 @@ from telegram.ext import (
 from bot.adapters.telegram import render, translate
 from bot.adapters.telegram.admins import AdminCache
 from bot.adapters.telegram.countdown import Countdowns, footer
-from bot.adapters.telegram.outgoing import Outgoing, is_gone
+from bot.adapters.telegram.outgoing import Outgoing, Sent, is_gone
 from bot.engine import payloads
 from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, UNKNOWN_BUTTON, Engine, Turn
 from bot.engine.events import Inbound, Place, Reply, ReplyIntent
@@ -213,7 +213,7 @@ class TelegramAdapter:
 
     async def _send(
         self, chat_id: str, thread_id: str, reply: Reply, *, in_group: bool
-    ) -> Message | None:
+    ) -> Sent | None:
         """Send a reply; None when it could not be delivered (logged, person or chat marked)."""
         parts = render.parts_of(reply, bot_username=self.bot_username, in_group=in_group)
         last = parts[-1]
@@ -221,7 +221,7 @@ class TelegramAdapter:
         if countdown:
             shown = render.with_footer(last.html, footer(countdown))
             parts[-1] = render.Part("text", shown, markup=last.markup)
-        sent: Message | None = None
+        sent: Sent | None = None
         for part in parts:
             try:
                 sent = await self.outgoing.send(int(chat_id), thread_id, part)
@@ -229,7 +229,7 @@ class TelegramAdapter:
                 await self._undeliverable(chat_id, exc, private=not in_group)
                 return None
         if sent is not None and countdown:
-            self.countdowns.start(sent.chat.id, sent.message_id, last.html, last.markup, countdown)
+            self.countdowns.start(sent.chat_id, sent.message_id, last.html, last.markup, countdown)
         return sent
 
     async def _send_private(self, inbound: Inbound, reply: Reply) -> bool:

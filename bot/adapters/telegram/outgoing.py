@@ -10,6 +10,12 @@ What PTB does and does not do for us (pinned down in tests/test_fake_telegram_ap
   we do for replies, and the outbox sender does for proactive messages) can show the person a
   message twice; losing a dialog question would be worse. Timeouts are generous
   (application.py) so this stays rare.
+
+Text messages and edits go through `_post`, the layer under every PTB method (defaults, the
+rate limiter with its flood-wait retries, the HTTP call, the mapping of errors to the classes
+above), and their answer is read as the JSON Telegram sent. PTB's send_message would build a
+Message object from it, with its chat, sender and keyboard, which costs more CPU than the
+sending itself, for the two numbers we keep (tests/benchmarks/bench_telegram.py).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
@@ -77,6 +83,27 @@ def _short(exc: TelegramError) -> str:
 
 
 @dataclass(frozen=True)
+class Sent:
+    """What the adapter keeps of a message it sent."""
+
+    chat_id: int
+    message_id: int
+
+    @classmethod
+    def of(cls, message: Message) -> Sent:
+        return cls(message.chat.id, message.message_id)
+
+    @classmethod
+    def from_json(cls, result: Any) -> Sent:
+        return cls(int(result["chat"]["id"]), int(result["message_id"]))
+
+
+async def _call(bot: Bot, method: str, data: dict[str, Any]) -> Any:
+    """A Bot API method through PTB's own request path, answered with Telegram's JSON."""
+    return await bot._post(method, data)
+
+
+@dataclass(frozen=True)
 class RetryPolicy:
     attempts: int = 4  # tries per message for replies; the outbox sender retries on its own
     backoff: float = 0.5  # seconds before the second try; doubles each time
@@ -92,7 +119,7 @@ class Outgoing:
 
     async def send(
         self, chat_id: int | str, thread_id: str, part: Part, *, attempts: int | None = None
-    ) -> Message:
+    ) -> Sent:
         """Send one part, retrying transient failures; follows a group's move to a
         supergroup once. Raises the last error when it gives up."""
         tries = attempts or self.policy.attempts
@@ -115,16 +142,18 @@ class Outgoing:
         """Replace a message's text and keyboard. "Not modified" counts as done: the message
         already shows exactly this."""
 
+        data = {
+            "chat_id": chat_id,
+            "message_id": message_id,
+            "text": html_text,
+            "parse_mode": ParseMode.HTML,
+            "reply_markup": markup,
+            "link_preview_options": _NO_PREVIEW,
+        }
+
         async def once() -> None:
             try:
-                await self.bot.edit_message_text(
-                    html_text,
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
-                    link_preview_options=_NO_PREVIEW,
-                )
+                await _call(self.bot, "editMessageText", dict(data))
             except BadRequest as exc:
                 if "not modified" not in exc.message.casefold():
                     raise
@@ -153,17 +182,18 @@ class Outgoing:
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send_once(self, chat_id: int | str, thread_id: str, part: Part) -> Message:
+    async def _send_once(self, chat_id: int | str, thread_id: str, part: Part) -> Sent:
         thread = int(thread_id) if thread_id else None
         if part.kind == "text":
-            return await self.bot.send_message(
-                chat_id,
-                part.html,
-                parse_mode=ParseMode.HTML,
-                reply_markup=part.markup,
-                message_thread_id=thread,
-                link_preview_options=_NO_PREVIEW,
-            )
+            data = {
+                "chat_id": chat_id,
+                "text": part.html,
+                "parse_mode": ParseMode.HTML,
+                "reply_markup": part.markup,
+                "message_thread_id": thread,
+                "link_preview_options": _NO_PREVIEW,
+            }
+            return Sent.from_json(await _call(self.bot, "sendMessage", data))
         assert part.file is not None
         cached = self._file_ids.get(part.file)
         try:
@@ -182,7 +212,7 @@ class Outgoing:
         )
         if file_id:
             self._file_ids[part.file] = file_id
-        return message
+        return Sent.of(message)
 
     async def _send_file(
         self, chat_id: int | str, thread: int | None, part: Part, source: Path | str
