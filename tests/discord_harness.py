@@ -24,6 +24,7 @@ from bot.engine.engine import Engine
 from bot.engine.events import ReplyIntent
 from bot.engine.router import Router
 from handlers import build_router, triage_flow
+from tests import triage_driver
 from tests.fakes.discord_api import (
     FakeChannel,
     FakeDiscord,
@@ -136,17 +137,7 @@ async def press(
 
 
 # A soreness check that ends in the "active" outcome (see tests/test_triage_dialog.py).
-MILD = {
-    "area": "abs",
-    "onset": "days",
-    "duration": "short",
-    "feel": "dull",
-    "movement": "eases",
-    "swelling": "no",
-    "severity": "mild",
-    "stitch": "no",
-    "change": "none",
-}
+MILD = {**triage_driver.MILD, **triage_driver.DEFAULTS}
 
 
 def choice_for(tree: TriageTree, custom_ids: list[str]) -> str:

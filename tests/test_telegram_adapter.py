@@ -26,7 +26,7 @@ from bot.storage.models import Chat, TriageReport, User
 from tests.echo_dialog import dialog_rows, echo_router, said
 from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, SentRecord, parse_html
 from tests.telegram_harness import Bot, Runner, make_app, png, running
-from tests.triage_driver import answer_for
+from tests.triage_driver import MILD, answer_for
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 
@@ -142,17 +142,6 @@ async def walk_triage(runner: Runner, tree: TriageTree, answers: dict[str, str])
         assert option is not None
         await runner.press(option.label)
     raise AssertionError("the check never ended")
-
-
-MILD = {
-    "area": "abs",
-    "onset": "days",
-    "duration": "short",
-    "feel": "dull",
-    "movement": "eases",
-    "swelling": "no",
-    "severity": "mild",
-}
 
 
 async def test_a_runner_does_the_whole_triage_by_pressing_buttons(
