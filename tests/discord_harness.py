@@ -34,6 +34,7 @@ from tests.fakes.discord_api import (
     Perm,
     RecordedRequest,
 )
+from tests.manual_clock import ManualClock
 
 Json = dict[str, Any]
 COACH_ROLE = "Coach"
@@ -63,7 +64,8 @@ def clubhouse(fake: FakeDiscord) -> Clubhouse:
 @contextlib.asynccontextmanager
 async def running(fake: FakeDiscord, engine: Engine, **options: Any) -> AsyncIterator[DiscordBot]:
     options.setdefault("coach_role", COACH_ROLE)
-    options.setdefault("countdowns", Countdowns(interval=0.25, min_gap=0.1))
+    # Countdowns tick only when a test moves their clock: none edits a message behind its back.
+    options.setdefault("countdowns", Countdowns(clock=ManualClock()))
     bot = DiscordBot(engine, guild_ready_timeout=0.05, **options)
     task = asyncio.create_task(bot.start(fake.token))
     ready = asyncio.create_task(bot.ready.wait())
