@@ -13,7 +13,16 @@ The rules, in one place:
 - Every check in the last SORE_WINDOW (72 h) with a known area puts that area off limits:
   moves whose card lists it are left out. "Not sure / several spots" leaves everything in but
   adds a caution to the session.
-Checks are stored only with the person's "health" consent; without it there is nothing to read.
+Checks are stored only with the person's "health" consent; without it there is nothing to read:
+- consent declined: the person may have been told to rest or get checked minutes ago and we
+  promised not to remember it, so every new session first asks them (needs_screen;
+  handlers/session_screen.py), and the answer is not kept beyond that question;
+- never asked (no consent row): consent is the first step of every soreness check, so no check
+  of theirs ever reached an outcome and there is no advice of ours to forget. They are not
+  asked, like people whose checks are stored (/forget also deletes the consent row: a fresh
+  start, by the person's choice).
+Soreness typed during a session or its question interrupts it for the soreness check
+(typed_soreness).
 """
 
 from __future__ import annotations
@@ -25,14 +34,18 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.triage_schema import TriageTree
+from bot.engine.context import TurnContext
+from bot.engine.router import Handler
 from bot.storage.models import CheckIn, TriageReport
 from handlers.session_builder import CARD_AREAS
-from handlers.triage_reports import latest_report, no_core_work_outcomes
+from handlers.triage_reports import health_consent, latest_report, no_core_work_outcomes
 
 REST_WINDOW = timedelta(hours=72)
 SORE_WINDOW = timedelta(hours=72)
 BETTER = "better"  # the check-in answer that clears a refusal (scheduler/checkins.py ANSWERS)
 _EVER = datetime(2000, 1, 1, tzinfo=UTC)
+# Intents below this priority are safety-relevant (soreness): they interrupt a session.
+SAFETY_PRIORITY = 50
 
 
 @dataclass(frozen=True)
@@ -53,6 +66,19 @@ class Gate:
 async def check(session: AsyncSession, user_id: int, tree: TriageTree, now: datetime) -> Gate:
     sore, unsure = await _sore_areas(session, user_id, now)
     return Gate(await _refusal(session, user_id, tree, now), sore, unsure)
+
+
+async def needs_screen(session: AsyncSession, user_id: int) -> bool:
+    """Ask before a new session: this person declined to keep soreness checks."""
+    return await health_consent(session, user_id) is False
+
+
+def typed_soreness(ctx: TurnContext, text: str) -> Handler | None:
+    """The handler of the safety-relevant intent (soreness) these typed words match, if any."""
+    for intent in ctx.router.intents:
+        if intent.priority < SAFETY_PRIORITY and intent.matches(text, ctx.content):
+            return intent.handler
+    return None
 
 
 async def _refusal(

@@ -11,7 +11,7 @@ from bot.content.schema import LEVELS, Level
 from bot.content.session_schema import SessionTemplate
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.router import normalise
-from handlers import session_gate, session_logs, session_views
+from handlers import session_gate, session_logs, session_screen, session_views
 from handlers.progression import GOAL_MIN, dose_advice
 from handlers.session_builder import build_plan
 from handlers.session_gate import Refusal
@@ -43,13 +43,14 @@ from handlers.session_views import (
 
 DIALOG = "session"
 PROGRESS_ACTION = "progress"
-TRIAGE_ACTION = "triage"  # handlers/triage.py: a new soreness check
-# Intents below this priority are safety-relevant (soreness): they interrupt a session.
-SAFETY_PRIORITY = 50
 
 
-async def begin(ctx: TurnContext, template: SessionTemplate) -> None:
-    """Today's session from the top: the level first if we never asked, then the overview."""
+async def begin(ctx: TurnContext, template: SessionTemplate, *, screened: bool = False) -> None:
+    """Today's session from the top: the safety question for those whose soreness checks are
+    not kept (unless `screened`: just answered), the level if we never asked, the overview."""
+    if not screened and await session_gate.needs_screen(ctx.session, ctx.user.id):
+        session_screen.ask(ctx, template)
+        return
     level = as_level(ctx.user.level)
     if level is None:
         state = RunState(phase=LEVEL, template=template.id)
@@ -306,15 +307,15 @@ async def _log(ctx: TurnContext, state: RunState, *, completed: bool) -> None:
 async def _pain_mentioned(ctx: TurnContext, state: RunState, text: str) -> bool:
     """Soreness typed mid-session: stop at once (saving what was done) and hand over to the
     soreness check, exactly as if it had been said outside a session."""
-    for intent in ctx.router.intents:
-        if intent.priority < SAFETY_PRIORITY and intent.matches(text, ctx.content):
-            await _log_partial(ctx, state)
-            _end(ctx)
-            if state.started_at is not None:
-                ctx.say(ctx.content.sessions.texts.pain_stop)
-            await intent.handler(ctx)
-            return True
-    return False
+    soreness = session_gate.typed_soreness(ctx, text)
+    if soreness is None:
+        return False
+    await _log_partial(ctx, state)
+    _end(ctx)
+    if state.started_at is not None:
+        ctx.say(ctx.content.sessions.texts.pain_stop)
+    await soreness(ctx)
+    return True
 
 
 def _say_refusal(ctx: TurnContext, refusal: Refusal) -> None:
@@ -326,10 +327,7 @@ def _say_refusal(ctx: TurnContext, refusal: Refusal) -> None:
         text = texts.refused_rest.format(date=date, until=until)
     else:
         text = texts.refused_escalation.format(date=date, title=refusal.title)
-    buttons = []
-    if TRIAGE_ACTION in ctx.router.actions:
-        buttons = [[ctx.action(texts.check_again_button, TRIAGE_ACTION, "start")]]
-    ctx.say(text, buttons=buttons)
+    ctx.say(text, buttons=session_views.check_again(ctx))
 
 
 def _show(ctx: TurnContext, state: RunState, template: SessionTemplate) -> None:

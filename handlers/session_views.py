@@ -15,6 +15,7 @@ from handlers.session_state import EASIER, HARDER, HOLD, LEVEL, OPEN, PAUSED, RE
 START, DONE, SKIP, STOP = "start", "done", "skip", "stop"
 RESUME, ABANDON, OVER, LATER, UP = "resume", "abandon", "over", "later", "up"
 
+TRIAGE_ACTION = "triage"  # handlers/triage.py: a new soreness check
 Option = tuple[str, str]  # (button label, choice value)
 # Words people type for a choice besides its label ("next" for Done...).
 SYNONYMS = {
@@ -173,6 +174,13 @@ def rows(ctx: TurnContext, state: RunState) -> list[list[Button]]:
         [ctx.choice(label, value) for label, value in row]
         for row in options(state, ctx.content.sessions.texts)
     ]
+
+
+def check_again(ctx: TurnContext) -> list[list[Button]]:
+    """Under a refusal: a button to a new soreness check (where that feature is loaded)."""
+    if TRIAGE_ACTION not in ctx.router.actions:
+        return []
+    return [[ctx.action(ctx.content.sessions.texts.check_again_button, TRIAGE_ACTION, "start")]]
 
 
 def _name(card: Card, state: RunState) -> str:

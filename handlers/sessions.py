@@ -1,5 +1,6 @@
 """Guided core sessions: /session (and the `session:start` button of reminders and soreness
-results), and /level. The session itself runs in handlers/session_runner.py."""
+results), and /level. The session itself runs in handlers/session_runner.py, after the safety
+question of handlers/session_screen.py for people who keep no soreness checks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from bot.content.session_schema import SessionTemplate
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import ReplyIntent
 from bot.engine.router import Router, normalise
-from handlers import session_runner
+from handlers import session_runner, session_screen
 from handlers.session_runner import DIALOG, as_level
 
 ACTION = "session"  # session:start, the payload reminders and soreness results use
@@ -38,6 +39,14 @@ async def session_button(ctx: TurnContext) -> None:
 
 async def on_input(ctx: TurnContext, answer: DialogInput) -> None:
     await session_runner.on_input(ctx, answer)
+    private_in_group(ctx)
+
+
+async def on_screen_answer(ctx: TurnContext, answer: DialogInput) -> None:
+    """The safety question before a session (session_screen): No starts the session."""
+    template = await session_screen.on_input(ctx, answer)
+    if template is not None:
+        await session_runner.begin(ctx, template, screened=True)
     private_in_group(ctx)
 
 
@@ -113,5 +122,6 @@ def register(router: Router) -> None:
     )
     router.action(ACTION)(session_button)
     router.dialog(DIALOG)(on_input)
+    router.dialog(session_screen.DIALOG)(on_screen_answer)
     router.command("level", "Your level for core sessions")(level_command)
     router.action(LEVEL_ACTION)(level_button)

@@ -24,6 +24,7 @@ from bot.engine.engine import Engine
 from bot.engine.events import ReplyIntent
 from bot.engine.router import Router
 from handlers import build_router, triage_flow
+from tests import triage_driver
 from tests.fakes.discord_api import (
     FakeChannel,
     FakeDiscord,
@@ -33,6 +34,7 @@ from tests.fakes.discord_api import (
     Perm,
     RecordedRequest,
 )
+from tests.manual_clock import ManualClock
 
 Json = dict[str, Any]
 COACH_ROLE = "Coach"
@@ -62,7 +64,8 @@ def clubhouse(fake: FakeDiscord) -> Clubhouse:
 @contextlib.asynccontextmanager
 async def running(fake: FakeDiscord, engine: Engine, **options: Any) -> AsyncIterator[DiscordBot]:
     options.setdefault("coach_role", COACH_ROLE)
-    options.setdefault("countdowns", Countdowns(interval=0.25, min_gap=0.1))
+    # Countdowns tick only when a test moves their clock: none edits a message behind its back.
+    options.setdefault("countdowns", Countdowns(clock=ManualClock()))
     bot = DiscordBot(engine, guild_ready_timeout=0.05, **options)
     task = asyncio.create_task(bot.start(fake.token))
     ready = asyncio.create_task(bot.ready.wait())
@@ -136,17 +139,7 @@ async def press(
 
 
 # A soreness check that ends in the "active" outcome (see tests/test_triage_dialog.py).
-MILD = {
-    "area": "abs",
-    "onset": "days",
-    "duration": "short",
-    "feel": "dull",
-    "movement": "eases",
-    "swelling": "no",
-    "severity": "mild",
-    "stitch": "no",
-    "change": "none",
-}
+MILD = {**triage_driver.MILD, **triage_driver.DEFAULTS}
 
 
 def choice_for(tree: TriageTree, custom_ids: list[str]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.discord import make_bot, run_discord
 from bot.adapters.discord.client import ShardedDiscordBot
+from bot.adapters.discord.countdown import Countdowns
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.content.bundle import ContentBundle
@@ -45,6 +46,7 @@ from tests.discord_harness import (
     walk_triage,
 )
 from tests.fakes.discord_api import FakeDiscord, MessageFlag
+from tests.manual_clock import ManualClock, eventually
 
 
 @pytest.fixture
@@ -235,17 +237,28 @@ async def test_a_timed_step_counts_down_by_editing_its_message(
 ) -> None:
     club = clubhouse(fake)
     dm = fake.dm_channel(club.alice)
-    async with running(fake, engine) as bot:
-        [_, answer] = await act(fake, bot, fake.slash(club.alice, dm, "hold", {"seconds": "1"}))
-        assert answer.json["content"] == "Plank: hold it!\n\n⏱ 0:01 left"
+    clock = ManualClock()
+    async with running(fake, engine, countdowns=Countdowns(clock=clock)) as bot:
+        [_, answer] = await act(fake, bot, fake.slash(club.alice, dm, "hold", {"seconds": "15"}))
+        assert answer.json["content"] == "Plank: hold it!\n\n⏱ 0:15 left"
         original = int(answer.response["id"])
-        await _until(lambda: fake.world.messages[original]["content"].endswith("⏱ Time!"))
-        assert bot.countdowns.running == 0
+        # One edit every 5 s, each shown before the clock moves on.
+        for left in ("0:10 left", "0:05 left", "Time!"):
+            await clock.next_tick()
+            await _shows(fake, original, f"Plank: hold it!\n\n⏱ {left}")
+        await eventually(lambda: bot.countdowns.running == 0, "the countdown to end")
+        assert clock.sleeping == 0
     ticks = [r for r in fake.requests if r.path.endswith("/@original") and r.method == "PATCH"]
-    assert len(ticks) >= 3  # the answer, then the edits every 0.25 s
+    assert [t.json["content"] for t in ticks] == [
+        f"Plank: hold it!\n\n⏱ {left}" for left in ("0:15 left", "0:10 left", "0:05 left", "Time!")
+    ]
     # Ticks change the text only: buttons and embeds stay as they were.
     assert not any({"components", "embeds", "attachments"} & set(t.json) for t in ticks[1:])
     assert list(buttons(fake.world.messages[original]))
+
+
+async def _shows(fake: FakeDiscord, message_id: int, content: str) -> None:
+    await eventually(lambda: fake.world.messages[message_id]["content"] == content, content)
 
 
 async def test_pressing_a_button_stops_the_countdown_it_replaces(
@@ -253,21 +266,17 @@ async def test_pressing_a_button_stops_the_countdown_it_replaces(
 ) -> None:
     club = clubhouse(fake)
     dm = fake.dm_channel(club.alice)
-    async with running(fake, engine) as bot:
+    clock = ManualClock()
+    async with running(fake, engine, countdowns=Countdowns(clock=clock)) as bot:
         await act(fake, bot, fake.slash(club.alice, dm, "hold", {"seconds": "30"}))
         assert bot.countdowns.running == 1
+        await eventually(lambda: clock.sleeping == 1, "the countdown waiting for its tick")
         await press(fake, bot, club.alice, dm, label="Done")  # EDIT: replaces the message
         assert bot.countdowns.running == 0
+        await eventually(lambda: clock.sleeping == 0, "the stopped countdown to let go")
+        clock.advance(60)  # past every tick it had: none comes
         [message] = messages(fake, dm)
-        await asyncio.sleep(0.4)  # longer than a tick: nothing overwrites the edit
         assert fake.world.messages[int(message["id"])]["content"] == "Flipped by alice"
-
-
-async def _until(check: Callable[[], bool], timeout: float = 5.0) -> None:  # noqa: ASYNC109
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "condition never met"
-        await asyncio.sleep(0.02)
 
 
 async def test_dm_text_is_answered_and_guild_messages_are_ignored(

@@ -39,6 +39,8 @@ RECIPES: dict[str, Recipe] = {
     "triage": Recipe((("dm", "/sore"),)),
     "forget": Recipe((("dm", "/forget"),)),
     "session": Recipe((("dm", "/session"),)),
+    # Declining to keep soreness checks (typed at the consent question) makes /session ask.
+    "session_screen": Recipe((("dm", "/sore"), ("dm", "no"), ("dm", "/session"))),
     "remind": Recipe((("dm", "/remind"),), answer="Europe/Berlin"),
     "club_challenge": Recipe((("club", "/challenge"),)),
     "club_broadcast": Recipe((("club", "/coach link"), ("dm", "/broadcast"))),

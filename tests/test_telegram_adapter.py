@@ -4,7 +4,6 @@ engine and handlers on a SQLite file. Tests act as Telegram users."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,8 +24,9 @@ from bot.engine.router import Router
 from bot.storage.models import Chat, TriageReport, User
 from tests.echo_dialog import dialog_rows, echo_router, said
 from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, SentRecord, parse_html
+from tests.manual_clock import PATIENCE, ManualClock, eventually
 from tests.telegram_harness import Bot, Runner, make_app, png, running
-from tests.triage_driver import answer_for
+from tests.triage_driver import MILD, answer_for
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
 
@@ -80,7 +80,7 @@ def tg_router(card_picture: Path) -> Router:
     @router.command("plank", "Test: a timed hold", listed=False)
     async def plank(ctx: TurnContext) -> None:
         reply = ctx.say("Plank: hold steady", buttons=[[ctx.action("Swap", "swap")]])
-        reply.countdown_seconds = 0.6  # type: ignore[assignment]  # short, for a fast test
+        reply.countdown_seconds = 15  # the countdown test moves its clock by hand
 
     return router
 
@@ -142,17 +142,6 @@ async def walk_triage(runner: Runner, tree: TriageTree, answers: dict[str, str])
         assert option is not None
         await runner.press(option.label)
     raise AssertionError("the check never ended")
-
-
-MILD = {
-    "area": "abs",
-    "onset": "days",
-    "duration": "short",
-    "feel": "dull",
-    "movement": "eases",
-    "swelling": "no",
-    "severity": "mild",
-}
 
 
 async def test_a_runner_does_the_whole_triage_by_pressing_buttons(
@@ -463,26 +452,33 @@ async def test_files_are_sent_as_documents_after_the_text(bot: Bot, tmp_path: Pa
 async def test_countdown_edits_the_message_until_time_is_up(bot: Bot) -> None:
     adapter = bot.telegram.adapter
     assert adapter is not None
-    adapter.countdowns = Countdowns(bot.telegram.outgoing, interval=0.2, min_gap=0.2)
+    clock = ManualClock()
+    adapter.countdowns = Countdowns(bot.telegram.outgoing, clock=clock)
     ann = bot.fake.add_user("Ann")
     [hold] = await bot.runner(ann).say("/plank")
-    assert hold.plain_text == "Plank: hold steady\n\n⏱ 0:01 left"
-    await bot.fake.wait_until(lambda: adapter.countdowns.running == 0, timeout=3)
+    assert hold.plain_text == "Plank: hold steady\n\n⏱ 0:15 left"
+    # One edit every 5 s, each seen before the clock moves on.
+    shown = ["0:10 left", "0:05 left", "Time!"]
+    for count in range(1, len(shown) + 1):
+        await clock.next_tick()
+        await bot.fake.wait_for_sent(
+            chat_id=ann, method="editMessageText", count=count, timeout=PATIENCE
+        )
+    await eventually(lambda: adapter.countdowns.running == 0, "the countdown to end")
     edits = bot.fake.sent_to(ann, "editMessageText")
-    assert edits and edits[-1].plain_text == "Plank: hold steady\n\n⏱ Time!"
+    assert [e.plain_text for e in edits] == [f"Plank: hold steady\n\n⏱ {s}" for s in shown]
     assert all(e.message_id == hold.message_id for e in edits)
     assert all(e.reply_markup == hold.reply_markup for e in edits)  # buttons stay
-    gaps = [b.timestamp - a.timestamp for a, b in itertools.pairwise(edits)]
-    assert all(gap >= 0.15 for gap in gaps)
 
     # Pressing a button of a counting message stops the countdown before editing it.
-    adapter.countdowns = Countdowns(bot.telegram.outgoing, interval=0.2, min_gap=0.2)
     await bot.runner(ann).say("/plank")
+    await eventually(lambda: clock.sleeping == 1, "the countdown waiting for its tick")
     await bot.runner(ann).press("Swap")
     assert adapter.countdowns.running == 0
+    await eventually(lambda: clock.sleeping == 0, "the stopped countdown to let go")
+    clock.advance(60)  # past every tick it had: none comes
     assert bot.runner(ann).last_text() == "Swapped"
-    await asyncio.sleep(0.3)
-    assert bot.runner(ann).last_text() == "Swapped"
+    assert len(bot.fake.sent_to(ann, "editMessageText")) == len(shown) + 1  # the Swap only
 
 
 # --------------------------------------------------------------------------- faults

@@ -11,18 +11,9 @@ import pytest
 
 from bot.content.bundle import ContentBundle
 from tests.harness import ChatHarness
-from tests.triage_driver import run_triage
+from tests.triage_driver import MILD, run_triage
 
-# A mild, dull, easing soreness a day or two after a run: the everyday case.
-BASE = {
-    "area": "abs",
-    "onset": "days",
-    "duration": "short",
-    "feel": "dull",
-    "movement": "eases",
-    "swelling": "no",
-    "severity": "mild",
-}
+BASE = MILD  # the everyday case; each case changes what it names
 
 
 Case = tuple[dict[str, str], str, set[str]]

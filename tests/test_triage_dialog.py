@@ -20,18 +20,9 @@ from bot.storage.db import make_sessionmaker
 from bot.storage.models import Base, Consent, DialogState, TriageReport
 from handlers import build_router
 from tests.harness import ChatHarness, FakeClock, Person
-from tests.triage_driver import current_question, finished, run_triage
+from tests.triage_driver import MILD, current_question, finished, run_triage
 
 REPO = Path(__file__).resolve().parents[1]
-MILD = {
-    "area": "abs",
-    "onset": "days",
-    "duration": "short",
-    "feel": "dull",
-    "movement": "eases",
-    "swelling": "no",
-    "severity": "mild",
-}
 
 
 async def rows(bot: ChatHarness, model: type[Any]) -> list[Any]:

@@ -8,6 +8,16 @@ from tests.harness import Person
 
 # Pattern answers a case need not spell out.
 DEFAULTS = {"stitch": "no", "change": "none"}
+# A mild, dull, easing soreness a day or two after a run: the everyday case ("continue").
+MILD = {
+    "area": "abs",
+    "onset": "days",
+    "duration": "short",
+    "feel": "dull",
+    "movement": "eases",
+    "swelling": "no",
+    "severity": "mild",
+}
 MAX_TURNS = 30
 
 

@@ -116,6 +116,11 @@ class SessionTexts(Strict):
     refused_rest: Paragraph
     refused_escalation: Paragraph
     check_again_button: ButtonLabel
+    # The safety question before a session for people who keep no soreness checks.
+    screen_question: Paragraph
+    screen_yes: ButtonLabel
+    screen_no: ButtonLabel
+    screen_refused: Paragraph
     progression_offer: Paragraph
     progression_at_cap: Paragraph
     stepped_up: Line

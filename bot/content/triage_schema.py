@@ -254,6 +254,7 @@ class TriageTexts(Strict):
     back_words: list[Word] = Field(min_length=1)
     stored_note: Line
     not_stored_note: Line
+    not_remembered_note: Line
     cards_intro: Line
     group_redirect: Paragraph
     group_button: ButtonLabel

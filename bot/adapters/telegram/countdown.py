@@ -10,7 +10,7 @@ import logging
 from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.adapters.countdown import CountdownTasks
+from bot.adapters.countdown import Clock, CountdownTasks
 from bot.adapters.countdown import footer as footer
 from bot.adapters.telegram.outgoing import Outgoing
 from bot.adapters.telegram.render import with_footer
@@ -21,8 +21,15 @@ MessageKey = tuple[int | str, int]
 
 
 class Countdowns(CountdownTasks[MessageKey]):
-    def __init__(self, outgoing: Outgoing, *, interval: float = 5.0, min_gap: float = 3.0) -> None:
-        super().__init__(interval=interval, min_gap=min_gap)
+    def __init__(
+        self,
+        outgoing: Outgoing,
+        *,
+        interval: float = 5.0,
+        min_gap: float = 3.0,
+        clock: Clock | None = None,
+    ) -> None:
+        super().__init__(interval=interval, min_gap=min_gap, clock=clock)
         self.outgoing = outgoing
 
     def start(
