@@ -20,6 +20,7 @@ from bot.content.triage_schema import TriageTree
 from bot.engine.context import TurnContext
 from bot.engine.engine import FOREIGN_BUTTON, UNKNOWN_BUTTON
 from bot.engine.events import ReplyIntent
+from bot.engine.payloads import DIALOG_PREFIX
 from bot.engine.router import Router
 from bot.storage.models import Chat, TriageReport, User
 from tests.echo_dialog import dialog_rows, echo_router, said
@@ -207,9 +208,9 @@ async def test_two_people_in_one_group_keep_their_own_dialogs(
     bot.fake.user_sends(ann, club, "/echo")
     bot.fake.user_sends(ben, club, "/echo")
     await bot.settle()
-    [ann_menu, ben_menu] = [
-        r for r in bot.fake.sent if r.text and r.text.startswith("Echo started")
-    ]
+    menus = [r for r in bot.fake.sent if r.text and r.text.startswith("Echo started")]
+    # The two answers may go out in either order: a menu is known by its dialog's nonce.
+    ann_menu, ben_menu = [await _menu_of(person, menus, sqlite_db) for person in (ann, ben)]
 
     def button(menu: SentRecord, label: str) -> str:
         row = menu.reply_markup["inline_keyboard"][0]  # type: ignore[index]
@@ -228,6 +229,14 @@ async def test_two_people_in_one_group_keep_their_own_dialogs(
         ["Echo started. Say something."] * 2
         + ["Echo 1: red", "Echo 1: blue", "Echo 2: red", "Echo 2: blue"]
     )
+
+
+async def _menu_of(person: FakeUser, menus: list[SentRecord], db: AsyncEngine) -> SentRecord:
+    async with db.connect() as conn:
+        user_id = await conn.scalar(select(User.id).where(User.platform_user_id == str(person.id)))
+    [nonce] = [row["nonce"] for row in await dialog_rows(db) if row["user_id"] == user_id]
+    [menu] = [m for m in menus if f"{DIALOG_PREFIX}{nonce}." in str(m.reply_markup)]
+    return menu
 
 
 def on_message(bot: Bot, chat_id: int, text: str, label: str) -> tuple[int, str]:

@@ -1,5 +1,6 @@
 """Building the python-telegram-bot Application: token and server from the settings, the
-flood-limit guard with retries, generous timeouts, updates handled concurrently."""
+flood-limit guard with retries, HTTP on aiohttp (http.py) with generous timeouts, updates
+handled concurrently."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter
 
+from bot.adapters.telegram.http import AiohttpRequest
 from bot.config import Settings
 
 TelegramApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -84,10 +86,17 @@ def build_application(
         .rate_limiter(limiter)
         .concurrent_updates(CONCURRENT_UPDATES)
         .job_queue(None)  # the scheduler/ package does timed work
-        .connect_timeout(10)
-        .read_timeout(15)
-        .write_timeout(30)  # photo uploads
-        .pool_timeout(10)
+        .request(
+            AiohttpRequest(
+                connect_timeout=10,
+                read_timeout=15,
+                write_timeout=30,
+                media_write_timeout=30,  # photo uploads
+                pool_timeout=10,
+            )
+        )
+        # Long polling: getUpdates adds its own wait to the read timeout.
+        .get_updates_request(AiohttpRequest(pool_size=1, connect_timeout=10, read_timeout=10))
     )
     root = api_root(settings.telegram_api_base_url)
     if root:
