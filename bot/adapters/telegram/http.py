@@ -2,10 +2,10 @@
 
 PTB talks to the Bot API through a `BaseRequest`; its default one is built on httpx, whose
 pure-Python connection pool (httpcore, anyio) costs several times more CPU per request than
-aiohttp's C-accelerated client: on the benchmark's bare echo bot, ≈ 2 ms of CPU per message
-against ≈ 0.6 ms (tests/benchmarks/bench_telegram.py). Every reply, edit and outbox message
-is a request, so this is most of what a busy bot spends. aiohttp is already here for
-discord.py.
+aiohttp's C-accelerated client: the benchmark's bare echo bot spends ≈ 1.7 ms of CPU per
+message on httpx and ≈ 0.45 ms on this (tests/benchmarks/bench_telegram.py). Every reply,
+edit and outbox message is a request, so this was most of what a busy bot spent. aiohttp is
+already here for discord.py.
 
 What stays PTB's: building the request (RequestData), reading Telegram's answer, and turning
 HTTP errors into TelegramError classes (BaseRequest.post). What is ours: the HTTP call, its
