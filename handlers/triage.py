@@ -261,10 +261,9 @@ def render_outcome(
     parts = [decided.rule.reason, f"**{texts.steps_heading}**\n{steps}"]
     if cards:
         parts.append(f"{texts.cards_intro} {', '.join(c.name for c in cards)}.")
-    if stored:
-        parts.append(texts.stored_note)
-    elif decided.outcome.core_work_ok:
-        parts.append(texts.not_stored_note)
+    if stored or decided.outcome.core_work_ok or not decided.outcome.follow_up:
+        # "Get help now" (no follow-up) stays about that alone: nothing about sessions.
+        parts.append(texts.stored_note if stored else texts.not_stored_note)
     else:  # nothing stored to hold core sessions back: say so (see handlers/session_screen.py)
         parts.append(f"{texts.not_stored_note} {texts.not_remembered_note}")
     parts.append(f"**{texts.seek_help_heading}:** {decided.outcome.seek_help}")

@@ -133,6 +133,10 @@ async def test_the_declined_outcome_says_it_will_not_be_remembered(
     assert tree.texts.not_remembered_note not in ann.text()
     bea = await checked(quick_bot, content, consent=True, name="bea")
     assert tree.texts.not_remembered_note not in bea.text()
+    # Nor beside "get medical help now", which must stay about that alone.
+    assert (await run_triage(ann, tree, {**MILD, "rf_general": "yes"}))[0] == "urgent"
+    assert tree.texts.not_stored_note in ann.text()
+    assert tree.texts.not_remembered_note not in ann.text()
 
 
 async def test_stored_checks_keep_their_gate_and_are_not_asked(
