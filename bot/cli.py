@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot import logsafe
+from bot.adapters import StartFailed
 from bot.config import ConfigError, Settings
 
 if TYPE_CHECKING:
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return asyncio.run(_async_main(args, settings))
+    except StartFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -52,8 +52,10 @@ async def run_platforms(app: App) -> None:
         await background.stop()
         stop.set()
         waiting.cancel()
-        await serving
-        if health is not None:
-            await health.stop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(signum)
+        try:
+            await serving  # raises what ended a platform's run, e.g. StartFailed
+        finally:
+            if health is not None:
+                await health.stop()
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(signum)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -57,6 +58,27 @@ def test_run_without_tokens_or_input_says_what_is_missing(_env: Path) -> None:
     assert run.returncode == 2
     assert b"set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN" in run.stderr
     assert not _env.exists()  # refused before touching the database
+
+
+def test_a_platform_that_cannot_start_ends_the_run_with_one_line(
+    _env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Telegram unreachable at start: exit 1 (a restart policy tries again) with the reason,
+    and no traceback or warnings about connections left open."""
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:not-checked")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("COACH_HEALTH_PORT", "0")
+    run = subprocess.run(
+        [str(CORECOACH), "run"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60
+    )
+    assert run.returncode == 1
+    assert run.stderr.decode().splitlines() == [
+        "corecoach: couldn't reach Telegram to start (NetworkError); check the network or "
+        "TELEGRAM_API_BASE_URL"
+    ]
 
 
 def test_content_check_of_a_missing_folder(

@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters import StartFailed
 from bot.adapters.discord import make_bot, run_discord
 from bot.adapters.discord.client import ShardedDiscordBot
 from bot.adapters.discord.countdown import Countdowns
@@ -398,5 +399,5 @@ async def test_a_refused_token_stops_the_run_with_a_clear_message(
 ) -> None:
     settings = Settings(discord_token="not-the-token")
     app = App(settings, sqlite_db, make_sessionmaker(sqlite_db), content, engine)
-    with pytest.raises(SystemExit, match="refused DISCORD_BOT_TOKEN"):
+    with pytest.raises(StartFailed, match="refused DISCORD_BOT_TOKEN"):
         await run_discord(app, asyncio.Event())

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
+from bot.adapters import StartFailed
 from bot.adapters.discord import commands
 from bot.adapters.discord.client import DiscordBot, ShardedDiscordBot
 from bot.adapters.discord.transport import DiscordTransport
@@ -53,7 +54,7 @@ async def run_discord(app: App, stop: asyncio.Event, bot: DiscordBot | None = No
             try:
                 runner.result()  # a login or gateway failure ends the run with its error
             except discord.LoginFailure:
-                raise SystemExit("corecoach: Discord refused DISCORD_BOT_TOKEN") from None
+                raise StartFailed("corecoach: Discord refused DISCORD_BOT_TOKEN") from None
             return
         await bot.drain()
     finally:

@@ -12,8 +12,9 @@ import logging
 from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot.adapters import StartFailed
 from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.adapters.telegram.application import TelegramApplication, build_application
 from bot.adapters.telegram.outgoing import Outgoing, RetryPolicy
@@ -73,6 +74,27 @@ async def run_telegram(
     ptb_log = logging.getLogger("telegram")
     ptb_log.setLevel(max(ptb_log.getEffectiveLevel(), logging.INFO))
     bot = bot or make_bot(app)
+    serving = ready or asyncio.Event()
+    try:
+        await _serve(app, stop, bot, poll_timeout, serving)
+    except InvalidToken:
+        raise StartFailed("corecoach: Telegram refused TELEGRAM_BOT_TOKEN") from None
+    except NetworkError as exc:
+        if serving.is_set():
+            raise
+        raise StartFailed(
+            f"corecoach: couldn't reach Telegram to start ({type(exc).__name__}); "
+            "check the network or TELEGRAM_API_BASE_URL"
+        ) from None
+    finally:
+        # PTB closes the HTTP sessions only if start-up got as far as getMe's answer.
+        for request in bot.application.bot._request:
+            await request.shutdown()
+
+
+async def _serve(
+    app: App, stop: asyncio.Event, bot: TelegramBot, poll_timeout: float, serving: asyncio.Event
+) -> None:
     application = bot.application
     settings = app.settings
     async with application:  # getMe: who we are; closes the connections on the way out
@@ -101,8 +123,7 @@ async def run_telegram(
                     poll_interval=0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
                 )
             log.info("telegram.started", extra={"mode": settings.telegram_mode})
-            if ready is not None:
-                ready.set()
+            serving.set()
             await stop.wait()
         finally:
             bot.transport.ready = False
