@@ -138,6 +138,8 @@ def _content_check(folder: Path) -> int:
 
 
 async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
+    from sqlalchemy.exc import DBAPIError
+
     from bot.app import build_app
     from bot.content.bundle import ContentError
 
@@ -147,6 +149,15 @@ async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
         print("corecoach: the content folder has problems, so I won't start:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
+        return 1
+    except (OSError, DBAPIError) as exc:
+        # Not the URL itself: it may hold a password.
+        reason = exc.orig if isinstance(exc, DBAPIError) else exc
+        print(
+            f"corecoach: cannot open the database of COACH_DATABASE_URL ({reason}); for a "
+            "SQLite file, check that its folder exists and this user may write there",
+            file=sys.stderr,
+        )
         return 1
     try:
         if args.command == "migrate":

@@ -81,6 +81,29 @@ def test_a_platform_that_cannot_start_ends_the_run_with_one_line(
     ]
 
 
+@pytest.mark.parametrize("where", ["a folder", "under a file", "a server that is not there"])
+def test_a_database_that_cannot_be_opened_is_named_not_traced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    blocker = tmp_path / "blocker"
+    if where == "a folder":
+        blocker.mkdir()  # SQLite cannot open a folder as its file
+        url = f"sqlite+aiosqlite:///{blocker}"
+    elif where == "under a file":
+        blocker.write_text("")  # nor create a file below a file
+        url = f"sqlite+aiosqlite:///{blocker / 'coach.db'}"
+    else:
+        with socket.socket() as probe:  # a port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        url = f"postgresql+asyncpg://coach:s3cret@127.0.0.1:{port}/coach"
+    monkeypatch.setenv("COACH_DATABASE_URL", url)
+    assert main(["migrate"]) == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("corecoach: cannot open the database of COACH_DATABASE_URL (")
+    assert "s3cret" not in line  # the URL's password stays out
+
+
 def test_content_check_of_a_missing_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
