@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from bot.content.session_schema import SessionTemplate
 from bot.engine.context import DialogInput, TurnContext
-from bot.engine.router import normalise
+from bot.engine.router import NO, YES, typed_yes_no
 from handlers import session_views
 from handlers.session_gate import typed_soreness
 
 DIALOG = "session_screen"
-YES, NO = "yes", "no"
 
 
 def ask(ctx: TurnContext, template: SessionTemplate) -> None:
@@ -43,7 +42,9 @@ async def on_input(ctx: TurnContext, answer: DialogInput) -> SessionTemplate | N
     sessions = ctx.content.sessions
     # A template removed since the question was asked: the default one, as /session would.
     template = sessions.templates.get(str(ctx.dialog.data.get("template")), sessions.default)
-    said = answer.choice or _typed(ctx, answer.text or "")
+    said = answer.choice or typed_yes_no(
+        answer.text or "", yes_label=sessions.texts.screen_yes, no_label=sessions.texts.screen_no
+    )
     if said == NO:
         ctx.end_dialog()
         return template
@@ -57,14 +58,4 @@ async def on_input(ctx: TurnContext, answer: DialogInput) -> SessionTemplate | N
         await soreness(ctx)
         return None
     _question(ctx, lead=sessions.texts.unknown_input)
-    return None
-
-
-def _typed(ctx: TurnContext, text: str) -> str | None:
-    texts = ctx.content.sessions.texts
-    typed = normalise(text)
-    if typed in {normalise(texts.screen_yes), YES, "y"}:
-        return YES
-    if typed in {normalise(texts.screen_no), NO, "n"}:
-        return NO
     return None

@@ -18,14 +18,13 @@ from bot.content.schema import Card
 from bot.content.triage_schema import BACK, Question, TriageTree, Triggers
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
-from bot.engine.router import Router, normalise
+from bot.engine.router import NO, YES, Router, normalise, typed_yes_no
 from handlers.triage_flow import Ask, Decided, Facts, Step, advice, answer, first_step, read_typed
 from handlers.triage_reports import health_consent, save_report, set_health_consent
 
 DIALOG = "triage"
 ACTION = "triage"
-CONSENT_YES = "yes"
-CONSENT_NO = "no"
+CONSENT_YES, CONSENT_NO = YES, NO
 _PHASE_CONSENT = "consent"
 _PHASE_ASK = "ask"
 _CONTENT_CHANGED = "My questions have changed since we started, so let's begin again."
@@ -197,12 +196,9 @@ def _ask_consent(ctx: TurnContext, tree: TriageTree, *, lead: str | None = None)
 async def _on_consent(ctx: TurnContext, tree: TriageTree, given: DialogInput) -> None:
     assert ctx.dialog is not None
     texts = tree.texts
-    decision = given.choice
-    if decision is None:
-        typed = normalise(given.text or "")
-        yes = {normalise(texts.consent_yes), CONSENT_YES, "y"}
-        no = {normalise(texts.consent_no), CONSENT_NO, "n"}
-        decision = CONSENT_YES if typed in yes else CONSENT_NO if typed in no else None
+    decision = given.choice or typed_yes_no(
+        given.text or "", yes_label=texts.consent_yes, no_label=texts.consent_no
+    )
     if decision not in (CONSENT_YES, CONSENT_NO):
         _ask_consent(ctx, tree, lead=texts.reask)
         return

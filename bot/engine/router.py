@@ -43,6 +43,20 @@ def normalise(text: str) -> str:
     return " ".join(_WORD_RE.sub(" ", text.casefold()).split())
 
 
+YES, NO = "yes", "no"  # the choice values of a two-button yes/no question
+
+
+def typed_yes_no(text: str, *, yes_label: str, no_label: str) -> str | None:
+    """YES or NO for a typed answer to a yes/no question (the button's label, the word itself
+    or its first letter); None for anything else."""
+    typed = normalise(text)
+    if typed in {normalise(yes_label), YES, "y"}:
+        return YES
+    if typed in {normalise(no_label), NO, "n"}:
+        return NO
+    return None
+
+
 async def _platform_admin(ctx: TurnContext) -> bool:
     return ctx.event.actor.is_chat_admin is True
 
