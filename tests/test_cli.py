@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import logging
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from tests.ports import free_port
 
 CORECOACH = Path(sys.executable).parent / "corecoach"
 
@@ -65,11 +65,8 @@ def test_a_platform_that_cannot_start_ends_the_run_with_one_line(
 ) -> None:
     """Telegram unreachable at start: exit 1 (a restart policy tries again) with the reason,
     and no traceback or warnings about connections left open."""
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:not-checked")
-    monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"http://127.0.0.1:{free_port()}")
     monkeypatch.setenv("COACH_HEALTH_PORT", "0")
     run = subprocess.run(
         [str(CORECOACH), "run"], stdin=subprocess.DEVNULL, capture_output=True, timeout=60
@@ -93,10 +90,7 @@ def test_a_database_that_cannot_be_opened_is_named_not_traced(
         blocker.write_text("")  # nor create a file below a file
         url = f"sqlite+aiosqlite:///{blocker / 'coach.db'}"
     else:
-        with socket.socket() as probe:  # a port nothing listens on
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        url = f"postgresql+asyncpg://coach:s3cret@127.0.0.1:{port}/coach"
+        url = f"postgresql+asyncpg://coach:s3cret@127.0.0.1:{free_port()}/coach"
     monkeypatch.setenv("COACH_DATABASE_URL", url)
     assert main(["migrate"]) == 1
     [line] = capsys.readouterr().err.splitlines()

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import io
-import socket
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -66,6 +65,7 @@ from tests.fakes.telegram_api import (
     parse_html,
     parse_markdown_v2,
 )
+from tests.ports import free_port
 
 # PTB itself builds RetryAfter through the deprecated int-valued `retry_after` property.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
@@ -108,13 +108,6 @@ async def polling(app: App) -> AsyncIterator[App]:
         finally:
             await app.updater.stop()
             await app.stop()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 # --------------------------------------------------------------------------- polling

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -27,6 +26,7 @@ from bot.storage.models import Outbox, TriageReport
 from scheduler.outbox import NewMessage, enqueue
 from tests.echo_dialog import echo_router
 from tests.harness import ChatHarness, FakeClock
+from tests.ports import free_port
 from tests.privacy_world import full_triage
 
 _SAMPLE = re.compile(
@@ -177,7 +177,7 @@ async def test_start_ops_counts_turns_and_serves_unless_port_is_zero(
     metrics = engine.on_turn.__self__  # type: ignore[union-attr]  # counting goes on anyway
     assert metrics.value("corecoach_messages_in_total", platform="test", kind="command") == 1
 
-    serving = Settings(health_host="127.0.0.1", health_port=_free_port())
+    serving = Settings(health_host="127.0.0.1", health_port=free_port())
     on = App(serving, sqlite_db, sessions, content, engine)
     server = await start_ops(on)
     assert server is not None
@@ -186,12 +186,6 @@ async def test_start_ops_counts_turns_and_serves_unless_port_is_zero(
     finally:
         await server.stop()
     assert status == 200
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_render_escapes_label_values_and_declares_every_metric() -> None:

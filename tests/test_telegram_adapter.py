@@ -26,6 +26,7 @@ from bot.storage.models import Chat, TriageReport, User
 from tests.echo_dialog import dialog_rows, echo_router, said
 from tests.fakes.telegram_api import FakeTelegramAPI, FakeUser, SentRecord, parse_html
 from tests.manual_clock import PATIENCE, ManualClock, eventually
+from tests.ports import free_port
 from tests.telegram_harness import Bot, Runner, make_app, png, running
 from tests.triage_driver import MILD, answer_for
 
@@ -524,17 +525,10 @@ async def test_command_menus_for_private_chats_and_groups(bot: Bot) -> None:
     assert ("whoami", "Test: who the adapter says I am") not in listed  # hidden ones stay out
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def test_webhook_mode_with_a_secret_token(
     fake: FakeTelegramAPI, sqlite_db: AsyncEngine, content: ContentBundle
 ) -> None:
-    port = _free_port()
+    port = free_port()
     app = make_app(
         fake,
         sqlite_db,

@@ -5,7 +5,6 @@ uploads and a server that is not there come out as PTB's own request class would
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.adapters.telegram.http import AiohttpRequest
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.ports import free_port
 
 
 @pytest.fixture
@@ -89,9 +89,7 @@ async def test_a_photo_is_uploaded_with_its_caption(fake: FakeTelegramAPI, tmp_p
 
 
 async def test_no_server_is_a_network_error(fake: FakeTelegramAPI) -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     request = AiohttpRequest(connect_timeout=2)
     await request.initialize()
     try:

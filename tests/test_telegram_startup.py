@@ -6,7 +6,6 @@ never answered."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -18,6 +17,7 @@ from bot.adapters.telegram.run import TelegramBot, run_telegram
 from bot.app import App
 from bot.content.bundle import ContentBundle
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.ports import free_port
 from tests.telegram_harness import make_app
 
 
@@ -25,13 +25,6 @@ from tests.telegram_harness import make_app
 async def fake() -> AsyncIterator[FakeTelegramAPI]:
     async with FakeTelegramAPI() as api:
         yield api
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def _run(app: App) -> tuple[str, TelegramBot]:
@@ -59,7 +52,7 @@ async def test_an_unreachable_bot_api_says_so_and_closes_its_connections(
     fake: FakeTelegramAPI, sqlite_db: AsyncEngine, content: ContentBundle
 ) -> None:
     app = make_app(fake, sqlite_db, content)
-    nowhere = f"http://127.0.0.1:{_closed_port()}"
+    nowhere = f"http://127.0.0.1:{free_port()}"
     app = replace(app, settings=replace(app.settings, telegram_api_base_url=nowhere))
     stopped, telegram = await _run(app)
     assert stopped.startswith("corecoach: couldn't reach Telegram to start (NetworkError)")

@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from sqlalchemy import insert, select
 from bot.storage.db import make_engine, migrate
 from bot.storage.models import Chat, ReminderRule, User, utcnow
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.ports import free_port
 
 PEOPLE = 100_000
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,12 +172,6 @@ def _memory(pid: int) -> tuple[int, int]:
     return fields["VmRSS"], fields["VmHWM"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def run_memory(people: int, idle_seconds: float) -> None:
     with tempfile.TemporaryDirectory(prefix="coach-bench-") as folder:
         database = Path(folder) / "coach.db"
@@ -188,7 +182,7 @@ async def run_memory(people: int, idle_seconds: float) -> None:
             f"database {size:.0f} MiB",
             flush=True,
         )
-        port = _free_port()
+        port = free_port()
         async with FakeTelegramAPI() as fake:
             env = _env(
                 database,
