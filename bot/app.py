@@ -1,4 +1,7 @@
-"""Assembling the running bot: content, database, router and engine, in that order."""
+"""The composition root: content, database, the features and the engine, in that order.
+
+Adding a feature is one package under handlers/ and one line in FEATURES.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,33 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.content.bundle import ContentBundle, load_or_raise
 from bot.engine.engine import Engine
+from bot.engine.feature import Feature
+from bot.engine.router import Router
 from bot.storage.db import make_engine, make_sessionmaker, migrate
-from handlers import build_router
+from handlers.basics.feature import feature as basics
+from handlers.cards.feature import feature as cards
+from handlers.clubs.feature import feature as clubs
+from handlers.privacy.feature import feature as privacy
+from handlers.progress.feature import feature as progress
+from handlers.reminders.feature import feature as reminders
+from handlers.sessions.feature import feature as sessions
+from handlers.triage.feature import feature as triage
+
+# The order is /help's order.
+FEATURES: tuple[Feature, ...] = (
+    basics,
+    triage,
+    cards,
+    sessions,
+    progress,
+    reminders,
+    clubs,
+    privacy,
+)
+
+
+def build_router(features: tuple[Feature, ...] = FEATURES) -> Router:
+    return Router.of(features)
 
 
 @dataclass
@@ -31,5 +59,5 @@ async def build_app(settings: Settings) -> App:
     db = make_engine(settings.database_url)
     await migrate(db)
     sessions = make_sessionmaker(db)
-    engine = Engine(sessions, build_router(), content)
+    engine = Engine(sessions, build_router(), content, data_dir=settings.data_dir)
     return App(settings, db, sessions, content, engine)

@@ -17,11 +17,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ALL_DAYS = 0b1111111
 MINUTES_PER_DAY = 24 * 60
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    """The zone by IANA name, built once: sweeps look up the same few zones thousands of times."""
+    return ZoneInfo(name)
 
 
 @dataclass(frozen=True)

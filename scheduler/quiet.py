@@ -9,11 +9,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from scheduler.occurrences import MINUTES_PER_DAY, local_instant
 
 _SPAN_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+
+
+class Span(Protocol):
+    """Quiet hours as configured (bot.config): start and end in minutes after midnight."""
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def end(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -22,6 +33,10 @@ class QuietHours:
 
     start: int = 22 * 60
     end: int = 7 * 60
+
+    @classmethod
+    def of(cls, span: Span) -> QuietHours:
+        return cls(span.start, span.end)
 
     @classmethod
     def parse(cls, text: str) -> QuietHours:

@@ -18,12 +18,12 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.delivery import Transport
+from bot.engine.feature import Daily
 from bot.storage.models import Outbox, utcnow
 from scheduler.outbox import FINAL_STATUSES
 from scheduler.pacing import PacingPolicy
-from scheduler.retention import add_retention_job
 from scheduler.sender import Sender, SenderConfig
-from scheduler.sweep import SweepConfig, Sweeper
+from scheduler.sweep import Sweeper
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -36,14 +36,6 @@ PRUNE_JOB = "outbox-prune"
 # Delivered, failed and expired messages are kept this long for troubleshooting, then
 # deleted: they hold message text, and nobody needs last month's reminder.
 OUTBOX_KEEP = timedelta(days=7)
-
-
-def sweep_config(settings: Settings) -> SweepConfig:
-    return SweepConfig(
-        reminder_grace=timedelta(minutes=settings.reminder_grace_minutes),
-        quiet=settings.quiet_hours,
-        default_timezone=settings.default_timezone,
-    )
 
 
 def pacing_for(platform: str, settings: Settings) -> PacingPolicy:
@@ -78,6 +70,34 @@ async def prune_outbox(
             delete(Outbox).where(Outbox.status.in_(FINAL_STATUSES), Outbox.created_at < now - keep)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def daily_job_id(name: str) -> str:
+    return f"daily-{name}"
+
+
+def add_daily_job(scheduler: AsyncIOScheduler, sweeper: Sweeper, daily: Daily) -> None:
+    """A feature's daily job at its UTC time, and once at start: a process restarted every
+    night would otherwise never be up at the fixed time."""
+
+    async def job() -> None:
+        try:
+            await daily.job(sweeper.due_work())
+        except asyncio.CancelledError:
+            # Shut down mid-run: the transaction rolled back and the next start runs it again.
+            log.info("daily.interrupted", extra={"job": daily.name})
+        except Exception:  # the database is down: tomorrow's run (or the next start) catches up
+            log.exception("daily.failed", extra={"job": daily.name})
+
+    scheduler.add_job(
+        job,
+        CronTrigger(hour=daily.hour, minute=daily.minute, timezone=UTC),
+        id=daily_job_id(daily.name),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+        next_run_time=datetime.now(UTC),
+    )
 
 
 @dataclass
@@ -118,13 +138,14 @@ def start_background(
         for sender in senders:
             sender.wake()
 
+    router = app.engine.router
     sweeper = Sweeper(
         app.sessions,
         app.content,
-        config=sweep_config(settings),
+        settings,
+        router.sweep_hooks,
         clock=clock,
         on_enqueued=wake_senders,
-        hooks=app.engine.router.sweep_hooks,
     )
     scheduler = make_scheduler(sweeper, settings.sweep_seconds)
 
@@ -138,7 +159,8 @@ def start_background(
     scheduler.add_job(
         prune, CronTrigger(hour=3, minute=17, timezone=UTC), id=PRUNE_JOB, coalesce=True
     )
-    add_retention_job(scheduler, app, clock)
+    for daily in router.daily_jobs:
+        add_daily_job(scheduler, sweeper, daily)
     scheduler.start()
     for sender in senders:
         sender.start()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from bot.config import Settings
 from bot.delivery import Delivery, DeliveryStatus, OutboundMessage
 from bot.engine.engine import Engine
 from bot.engine.events import Actor, Place, Reply
@@ -95,7 +96,7 @@ class World:
         ]
         # The sweep hooks the app hands over (scheduler.service.start_background).
         self.sweeper = Sweeper(
-            self.sessions, engine.content, clock=clock, hooks=engine.router.sweep_hooks
+            self.sessions, engine.content, Settings(), engine.router.sweep_hooks, clock=clock
         )
 
     def person(

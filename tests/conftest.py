@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.content.bundle import DEFAULT_CONTENT_DIR, ContentBundle, load_or_raise
 from bot.engine.engine import Engine
 from bot.storage.db import make_engine, make_sessionmaker, migrate
-from handlers import build_router
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock
 
 PG_URL = os.environ.get("COACH_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
@@ -87,7 +87,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def engine(db: AsyncEngine, content: ContentBundle, clock: FakeClock) -> Engine:
-    return Engine(make_sessionmaker(db), build_router(), content, clock=clock)
+    return build_engine(db, content, clock=clock)
 
 
 @pytest.fixture
@@ -98,4 +98,4 @@ def bot(engine: Engine) -> ChatHarness:
 @pytest.fixture
 def quick_bot(sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock) -> ChatHarness:
     """The engine on SQLite only: for behaviour tests that need not run per backend."""
-    return ChatHarness(Engine(make_sessionmaker(sqlite_db), build_router(), content, clock=clock))
+    return ChatHarness(build_engine(sqlite_db, content, clock=clock))

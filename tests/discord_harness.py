@@ -17,13 +17,15 @@ from typing import Any
 from bot.adapters.discord.client import DiscordBot
 from bot.adapters.discord.countdown import Countdowns
 from bot.adapters.discord.render import PRIVATE_MARK
+from bot.app import build_router
 from bot.content.bundle import ContentBundle
 from bot.content.triage_schema import BACK, TriageTree
 from bot.engine.context import TurnContext
 from bot.engine.engine import Engine
 from bot.engine.events import ReplyIntent
+from bot.engine.feature import Feature
 from bot.engine.router import Router
-from handlers import build_router, triage_flow
+from handlers.triage import flow as triage_flow
 from tests import triage_driver
 from tests.fakes.discord_api import (
     FakeChannel,
@@ -214,8 +216,9 @@ LONG_PARAGRAPH = "Keep your ribs down and breathe out slowly while you brace. " 
 def adapter_router() -> Router:
     """The real router plus commands that exercise the adapter's corners."""
     router = build_router()
+    extra = Feature("adapter-test")
 
-    @router.command("clubpost", "Post news to the club (coaches)", coach_only=True)
+    @extra.command("clubpost", "Post news to the club (coaches)", coach_only=True)
     async def clubpost(ctx: TurnContext) -> None:
         ctx.say(
             "Club news: plank ladder this week!",
@@ -228,32 +231,33 @@ def adapter_router() -> Router:
             ],
         )
 
-    @router.action("flip")
+    @extra.action("flip")
     async def flip(ctx: TurnContext) -> None:
         ctx.say(f"Flipped by {ctx.event.actor.display_name}", intent=ReplyIntent.EDIT)
 
-    @router.action("peek")
+    @extra.action("peek")
     async def peek(ctx: TurnContext) -> None:
         ctx.say(f"Peek for {ctx.event.actor.display_name}")
 
-    @router.command("slow", "Answer after a slow database")
+    @extra.command("slow", "Answer after a slow database")
     async def slow(ctx: TurnContext) -> None:
         await asyncio.sleep(SLOW_SECONDS)
         ctx.say("Thanks for waiting.")
 
-    @router.command("longread", "A very long text and a very long card")
+    @extra.command("longread", "A very long text and a very long card")
     async def longread(ctx: TurnContext) -> None:
         text = "\n\n".join(f"{n}. {LONG_PARAGRAPH.strip()}" for n in range(1, 9))
         ctx.say(text)
         ctx.say(f"{text}\n\n{text}", title="The long card", buttons=[[ctx.action("Flip", "flip")]])
 
-    @router.command("hold", "A timed plank hold", args_hint="SECONDS")
+    @extra.command("hold", "A timed plank hold", args_hint="SECONDS")
     async def hold(ctx: TurnContext) -> None:
         reply = ctx.say("Plank: hold it!", buttons=[[ctx.action("Done", "flip")]])
         reply.countdown_seconds = int(ctx.event.args or "1")
 
-    @router.command("shout", "Say something with a mention in it")
+    @extra.command("shout", "Say something with a mention in it")
     async def shout(ctx: TurnContext) -> None:
         ctx.say("@everyone time for **core** <@123456789012345678>")
 
+    router.include(extra)
     return router

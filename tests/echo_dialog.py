@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.app import build_router
 from bot.content.bundle import ContentBundle
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.engine import Engine
 from bot.engine.events import Button
+from bot.engine.feature import Feature
 from bot.engine.router import Router
-from bot.storage.db import make_sessionmaker
-from handlers import build_router
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock
 
 
@@ -55,18 +56,19 @@ class Rendezvous:
 def echo_router(rendezvous: Rendezvous | None = None) -> Router:
     """The shipped router plus the echo dialog (a fresh Router each time)."""
     router = build_router()
+    extra = Feature("echo")
 
-    @router.command("echo", "Test-only echo dialog")
+    @extra.command("echo", "Test-only echo dialog")
     async def echo(ctx: TurnContext) -> None:
         ctx.start_dialog("echo", {"said": []})
         _question(ctx, "Echo started. Say something.")
 
-    @router.command("boom", "Test-only failing command", listed=False)
+    @extra.command("boom", "Test-only failing command", listed=False)
     async def boom(ctx: TurnContext) -> None:
         ctx.say("half a reply")
         raise RuntimeError("handler bug")
 
-    @router.dialog("echo")
+    @extra.dialog("echo")
     async def echo_turn(ctx: TurnContext, answer: DialogInput) -> None:
         assert ctx.dialog is not None
         if rendezvous is not None:
@@ -81,6 +83,7 @@ def echo_router(rendezvous: Rendezvous | None = None) -> Router:
             raise RuntimeError("dialog bug")
         _question(ctx, f"Echo {len(ctx.dialog.data['said'])}: {said}")
 
+    router.include(extra)
     return router
 
 
@@ -92,7 +95,7 @@ def echo_engine(
     rendezvous: Rendezvous | None = None,
 ) -> Engine:
     router = echo_router(rendezvous)
-    return Engine(sessions or make_sessionmaker(db), router, content, clock=clock)
+    return build_engine(sessions or db, content, router=router, clock=clock)
 
 
 def echo_bot(db: AsyncEngine, content: ContentBundle, clock: FakeClock) -> ChatHarness:

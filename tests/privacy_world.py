@@ -16,13 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import Engine
 from bot.engine.events import Reply
 from bot.engine.payloads import DIALOG_PREFIX
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Base, Chat, CheckIn, ClubMember, ReminderRule, User
-from handlers import build_router
 from scheduler.outbox import NewMessage, enqueue
+from tests.factory import build_engine
 from tests.harness import PLATFORM, ChatHarness, FakeClock, Person
 
 # Distinctive ids, so a substring scan finds them and nothing else.
@@ -35,8 +34,7 @@ def privacy_bot(
     db: AsyncEngine, content: ContentBundle, clock: FakeClock, data_dir: Path
 ) -> ChatHarness:
     """The shipped router, with exports written under `data_dir` (a test's tmp_path)."""
-    router = build_router(data_dir=data_dir)
-    return ChatHarness(Engine(make_sessionmaker(db), router, content, clock=clock))
+    return ChatHarness(build_engine(db, content, data_dir=data_dir, clock=clock))
 
 
 async def full_triage(person: Person) -> None:

@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
 from bot.engine.engine import Engine
-from bot.storage.db import make_sessionmaker
 from bot.storage.models import Chat, CheckIn, SessionLog, TriageReport, User
-from handlers import build_router
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
 
 SESSION_DONE = "Session done!"
@@ -23,8 +22,7 @@ def session_bot(
     db: AsyncEngine, content: ContentBundle, clock: FakeClock, data_dir: Path
 ) -> ChatHarness:
     """A bot whose progress charts go to `data_dir` (a test's tmp_path, not ./data)."""
-    router = build_router(data_dir=data_dir)
-    return ChatHarness(Engine(make_sessionmaker(db), router, content, clock=clock))
+    return ChatHarness(build_engine(db, content, data_dir=data_dir, clock=clock))
 
 
 async def user_of(engine: Engine, person: Person) -> User:

@@ -22,10 +22,9 @@ from bot.adapters.telegram.run import TelegramBot, run_telegram
 from bot.app import App
 from bot.config import Settings
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import Engine
 from bot.engine.router import Router
 from bot.storage.db import make_sessionmaker
-from handlers import build_router
+from tests.factory import build_engine
 from tests.fakes.telegram_api import FakeChat, FakeTelegramAPI, FakeUser, SentRecord
 
 Json = dict[str, Any]
@@ -45,7 +44,7 @@ def make_app(
     **settings: Any,
 ) -> App:
     sessions = make_sessionmaker(db)
-    engine = Engine(sessions, router or build_router(), content)
+    engine = build_engine(sessions, content, router=router)
     return App(settings_for(fake, **settings), db, sessions, content, engine)
 
 

@@ -7,10 +7,8 @@ import dataclasses
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import Engine
-from bot.storage.db import make_sessionmaker
-from handlers import build_router
-from handlers.cards import BUTTONS_PER_ROW
+from handlers.cards.views import BUTTONS_PER_ROW
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
 
 
@@ -92,9 +90,7 @@ async def test_card_without_a_name_lists_the_cards(
 async def test_button_of_a_removed_card_shows_the_list(
     sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
 ) -> None:
-    ann = ChatHarness(
-        Engine(make_sessionmaker(sqlite_db), build_router(), content, clock=clock)
-    ).person()
+    ann = ChatHarness(build_engine(sqlite_db, content, clock=clock)).person()
     await ann.say("/card plank")
     await ann.say("/cards")
     old_plank = ann.button("Plank")
@@ -102,9 +98,7 @@ async def test_button_of_a_removed_card_shows_the_list(
     without_plank = dataclasses.replace(
         content, cards={k: v for k, v in content.cards.items() if k != "plank"}, _names={}
     )
-    club = ChatHarness(
-        Engine(make_sessionmaker(sqlite_db), build_router(), without_plank, clock=clock)
-    ).person()
+    club = ChatHarness(build_engine(sqlite_db, without_plank, clock=clock)).person()
     await club.press_payload(old_plank.payload)
     assert club.text().strip() == content.texts.cards_intro
     assert "Plank" not in club.labels()

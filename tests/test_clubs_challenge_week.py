@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.engine.engine import Engine
 from bot.engine.events import Reply, ReplyIntent
 from bot.storage.models import ChallengeDone
-from handlers.club_challenges import DONE_ACTION
+from handlers.clubs.challenges import DONE_ACTION
 from tests.clubs_world import Member, World, dm_chat, group_chat
 from tests.harness import FakeClock
 

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from bot.engine.engine import Engine
 from bot.engine.events import Reply
 from bot.storage.models import Chat
-from handlers.club_challenges import RESUME_ACTION
+from handlers.clubs.challenges import RESUME_ACTION
 from tests.clubs_world import Member, World, dm_chat, group_chat
 from tests.harness import FakeClock
 

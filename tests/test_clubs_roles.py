@@ -9,14 +9,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import build_router
 from bot.content.bundle import ContentBundle
 from bot.engine.context import TurnContext
-from bot.engine.engine import NOT_A_COACH, Engine
-from bot.storage.db import make_sessionmaker
+from bot.engine.engine import NOT_A_COACH
+from bot.engine.feature import Feature
 from bot.storage.models import Challenge, ClubMember
-from handlers import build_router
-from handlers.club_challenge_setup import DIALOG
+from handlers.clubs.challenge_setup import DIALOG
 from tests.clubs_world import World
+from tests.factory import build_engine
 from tests.harness import FakeClock
 
 REFUSAL = "Only a coach of this club can do that"
@@ -24,7 +25,7 @@ REFUSAL = "Only a coach of this club can do that"
 
 @pytest.fixture
 def world(sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock) -> World:
-    engine = Engine(make_sessionmaker(sqlite_db), build_router(), content, clock=clock)
+    engine = build_engine(sqlite_db, content, clock=clock)
     return World(engine, clock)
 
 
@@ -129,13 +130,15 @@ async def test_coach_only_commands_accept_the_same_coaches(
     /challenge, and a plain member is refused before the handler runs."""
     router = build_router()
     ran: list[str] = []
+    extra = Feature("club-news")
 
-    @router.command("clubnews", "Post club news (coaches)", coach_only=True)
+    @extra.command("clubnews", "Post club news (coaches)", coach_only=True)
     async def clubnews(ctx: TurnContext) -> None:
         ran.append(ctx.user.platform_user_id)
         ctx.say("posted")
 
-    world = World(Engine(make_sessionmaker(sqlite_db), router, content, clock=clock), clock)
+    router.include(extra)
+    world = World(build_engine(sqlite_db, content, router=router, clock=clock), clock)
     anna = world.person("anna", group="harriers", admin=True)
     bob = world.person("bob", group="harriers", admin=False)
     await bob.say("/leaderboard")

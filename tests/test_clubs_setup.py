@@ -11,17 +11,16 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import DEFAULT_CONTENT_DIR, ContentBundle, load_content
-from bot.engine.engine import OLD_BUTTON, Engine
-from bot.storage.db import make_sessionmaker
-from handlers import build_router
-from handlers.club_challenge_setup import parse_time
+from bot.engine.engine import OLD_BUTTON
+from handlers.clubs.challenge_setup import parse_time
 from tests.clubs_world import World
+from tests.factory import build_engine
 from tests.harness import FakeClock
 
 
 @pytest.fixture
 def world(sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock) -> World:
-    engine = Engine(make_sessionmaker(sqlite_db), build_router(), content, clock=clock)
+    engine = build_engine(sqlite_db, content, clock=clock)
     return World(engine, clock)
 
 

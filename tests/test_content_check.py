@@ -14,7 +14,7 @@ import pytest
 
 from bot.cli import main
 from bot.content.bundle import DEFAULT_CONTENT_DIR, ContentBundle, load_content
-from handlers.cards import render_card
+from handlers.cards.views import render_card
 
 SEED_CARDS = (
     "plank",

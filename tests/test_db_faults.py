@@ -26,16 +26,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
 from bot.delivery import Delivery, DeliveryStatus, OutboundMessage
-from bot.engine.engine import TRY_AGAIN, Engine
+from bot.engine.engine import TRY_AGAIN
 from bot.engine.events import Reply
 from bot.storage.db import make_engine, make_sessionmaker, migrate
 from bot.storage.models import Outbox, utcnow
-from handlers import build_router
 from scheduler.outbox import NewMessage, enqueue
 from scheduler.pacing import Pacer, PacingPolicy
 from scheduler.sender import Sender, SenderConfig
 from tests.conftest import PG_URL
 from tests.echo_dialog import dialog_rows, echo_router
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock
 
 LOCKED_TABLES = "users, chats, dialog_states, outbox"
@@ -174,7 +174,7 @@ async def _until(condition: Callable[[], bool], seconds: float = 15) -> None:
 async def test_locked_database_says_try_again_then_recovers(
     faulty: Faulty, content: ContentBundle, clock: FakeClock
 ) -> None:
-    bot = ChatHarness(Engine(make_sessionmaker(faulty.engine), echo_router(), content, clock=clock))
+    bot = ChatHarness(build_engine(faulty.engine, content, router=echo_router(), clock=clock))
     ann = bot.person()
     await ann.say("/echo")
     before = await dialog_rows(faulty.engine)
@@ -245,9 +245,7 @@ async def test_postgresql_pool_recovers_after_its_connections_are_killed(
     content: ContentBundle, clock: FakeClock
 ) -> None:
     async for faulty in _postgresql():
-        bot = ChatHarness(
-            Engine(make_sessionmaker(faulty.engine), build_router(), content, clock=clock)
-        )
+        bot = ChatHarness(build_engine(faulty.engine, content, clock=clock))
         ann = bot.person()
         await ann.say("/start")
         admin = make_engine(PG_URL)

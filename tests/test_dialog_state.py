@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, TRY_AGAIN, Engine
+from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, TRY_AGAIN
 from bot.engine.events import Actor, Inbound, Place
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Chat, User
-from handlers import build_router
 from tests.echo_dialog import Rendezvous, dialog_rows, echo_bot, echo_engine, said
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock
 
 
@@ -147,7 +147,7 @@ async def test_row_of_a_removed_dialog_kind_is_dropped(
     await echo.person().say("/echo")
     assert len(await dialog_rows(db)) == 1
     # A release without the "echo" dialog starts on the same database.
-    plain = ChatHarness(Engine(make_sessionmaker(db), build_router(), content, clock=clock))
+    plain = ChatHarness(build_engine(db, content, clock=clock))
     ann = plain.person()
     await ann.say("qwzx blorp")
     assert ann.text().strip() == content.texts.fallback

@@ -30,7 +30,6 @@ from bot.engine.engine import FOREIGN_BUTTON, Engine
 from bot.runner import run_platforms
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Chat, DialogState, TriageReport
-from handlers import build_router
 from tests.discord_harness import (
     SLOW_SECONDS,
     act,
@@ -46,6 +45,7 @@ from tests.discord_harness import (
     text_of,
     walk_triage,
 )
+from tests.factory import build_engine
 from tests.fakes.discord_api import FakeDiscord, MessageFlag
 from tests.manual_clock import ManualClock, eventually
 
@@ -58,7 +58,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 def engine(sqlite_db: AsyncEngine, content: ContentBundle) -> Engine:
-    return Engine(make_sessionmaker(sqlite_db), adapter_router(), content)
+    return build_engine(sqlite_db, content, router=adapter_router())
 
 
 async def test_full_triage_through_buttons_in_a_dm(
@@ -143,13 +143,13 @@ async def test_buttons_still_work_after_a_restart(
 ) -> None:
     club = clubhouse(fake)
     dm = fake.dm_channel(club.alice)
-    before = Engine(make_sessionmaker(db), build_router(), content)
+    before = build_engine(db, content)
     async with running(fake, before) as bot:
         await act(fake, bot, fake.slash(club.alice, dm, "cards"))
         await act(fake, bot, fake.slash(club.alice, dm, "sore"))  # consent question, open dialog
 
     # A new process: new engine, new client, same database, same old messages.
-    after = Engine(make_sessionmaker(db), build_router(), content)
+    after = build_engine(db, content)
     async with running(fake, after) as bot:
         await press(fake, bot, club.alice, dm, label="Dead bug")
         assert messages(fake, dm)[-1]["embeds"][0]["title"] == "Dead bug"

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
 from bot.engine.engine import NOT_A_COACH, Engine
-from bot.storage.db import make_sessionmaker
 from tests.discord_harness import (
     act,
     adapter_router,
@@ -21,6 +20,7 @@ from tests.discord_harness import (
     running,
     text_of,
 )
+from tests.factory import build_engine
 from tests.fakes.discord_api import FakeDiscord, MessageFlag, Perm
 from tests.harness import ChatHarness
 
@@ -35,7 +35,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 def engine(sqlite_db: AsyncEngine, content: ContentBundle) -> Engine:
-    return Engine(make_sessionmaker(sqlite_db), adapter_router(), content)
+    return build_engine(sqlite_db, content, router=adapter_router())
 
 
 async def test_engine_refuses_coach_commands_to_non_admins_in_groups(engine: Engine) -> None:

@@ -22,9 +22,8 @@ from bot.adapters.discord.render import (
 )
 from bot.content.bundle import ContentBundle
 from bot.engine.context import TurnContext
-from bot.engine.engine import Engine
 from bot.engine.events import Button, Reply
-from bot.storage.db import make_sessionmaker
+from bot.engine.feature import Feature
 from tests.discord_harness import (
     LONG_PARAGRAPH,
     act,
@@ -34,6 +33,7 @@ from tests.discord_harness import (
     messages,
     running,
 )
+from tests.factory import build_engine
 from tests.fakes.discord_api import FakeDiscord
 
 PNG = bytes.fromhex(
@@ -126,7 +126,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 async def test_long_replies_are_accepted_by_discord(
     fake: FakeDiscord, sqlite_db: AsyncEngine, content: ContentBundle
 ) -> None:
-    engine = Engine(make_sessionmaker(sqlite_db), adapter_router(), content)
+    engine = build_engine(sqlite_db, content, router=adapter_router())
     club = clubhouse(fake)
     dm = fake.dm_channel(club.alice)
     async with running(fake, engine) as bot:
@@ -150,12 +150,14 @@ async def test_a_picture_is_an_embed_image_uploaded_with_the_message(
     picture = tmp_path / "side plank.png"
     picture.write_bytes(PNG)
     router = adapter_router()
+    extra = Feature("picture")
 
-    @router.command("picture", "A card with a picture")
+    @extra.command("picture", "A card with a picture")
     async def show(ctx: TurnContext) -> None:
         ctx.say("Hold it **steady**.", title="Side plank", image=picture)
 
-    engine = Engine(make_sessionmaker(sqlite_db), router, content)
+    router.include(extra)
+    engine = build_engine(sqlite_db, content, router=router)
     club = clubhouse(fake)
     dm = fake.dm_channel(club.alice)
     async with running(fake, engine) as bot:

@@ -12,14 +12,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.discord import sync_commands
-from bot.app import App
+from bot.app import App, build_router
 from bot.cli import main
 from bot.config import Settings
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import Engine
 from bot.storage.db import make_sessionmaker
-from handlers import build_router
 from tests.discord_harness import clubhouse, running
+from tests.factory import build_engine
 from tests.fakes.discord_api import FakeDiscord
 
 GLOBAL_PUT = "PUT /applications/{app_id}/commands"
@@ -72,7 +71,7 @@ async def test_sync_to_one_guild(
     fake: FakeDiscord, sqlite_db: AsyncEngine, content: ContentBundle
 ) -> None:
     club = clubhouse(fake)
-    engine = Engine(make_sessionmaker(sqlite_db), build_router(), content)
+    engine = build_engine(sqlite_db, content)
     settings = Settings(discord_token=fake.token, discord_guild_ids=(club.guild.id,))
     app = App(settings, sqlite_db, make_sessionmaker(sqlite_db), content, engine)
     synced = await sync_commands(app)  # DISCORD_GUILD_IDS when no --guild is given
@@ -96,7 +95,7 @@ async def test_sync_only_when_asked(
     fake: FakeDiscord, sqlite_db: AsyncEngine, content: ContentBundle
 ) -> None:
     club = clubhouse(fake)
-    engine = Engine(make_sessionmaker(sqlite_db), build_router(), content)
+    engine = build_engine(sqlite_db, content)
     async with running(fake, engine):
         pass
     assert not [r for r in fake.requests if r.route.startswith("PUT ")]

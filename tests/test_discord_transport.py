@@ -19,11 +19,11 @@ from bot.engine.engine import Engine
 from bot.engine.events import Reply, ReplyIntent
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Outbox
-from handlers import build_router
 from scheduler.outbox import NewMessage, enqueue
 from scheduler.pacing import PacingPolicy
 from scheduler.sender import Sender
 from tests.discord_harness import Clubhouse, clubhouse, messages, running
+from tests.factory import build_engine
 from tests.fakes.discord_api import FakeDiscord, Overwrite, Perm
 
 SENDS = "POST /channels/{channel_id}/messages"
@@ -37,7 +37,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 @pytest.fixture
 def engine(sqlite_db: AsyncEngine, content: ContentBundle) -> Engine:
-    return Engine(make_sessionmaker(sqlite_db), build_router(), content)
+    return build_engine(sqlite_db, content)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,15 +23,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from bot.app import build_router
 from bot.content.bundle import ContentBundle
 from bot.engine import payloads
 from bot.engine.commands import parse_command
 from bot.engine.engine import SOMETHING_WRONG, TRY_AGAIN, Engine, Turn
 from bot.engine.events import Actor, Inbound, Place
 from bot.engine.router import Router
-from bot.storage.db import make_engine, make_sessionmaker, migrate
+from bot.storage.db import make_engine, migrate
 from bot.storage.models import DialogState
-from handlers import build_router
+from tests.factory import build_engine
 from tests.harness import FakeClock
 
 PLATFORM = "fuzz"
@@ -45,7 +45,7 @@ PLACES = (
 # No reply may come close to echoing a 100 KB message (platforms cap messages at 2–4 KB).
 MAX_REPLY = 8000
 _NONCE = re.compile(r"[A-Za-z0-9_-]{8}")
-_ROUTER = build_router(data_dir=Path("unused"))
+_ROUTER = build_router()
 
 INJECTIONS = [
     "",
@@ -235,8 +235,8 @@ def test_fuzzed_inputs_never_crash_or_corrupt_state(
     db = make_engine(f"sqlite+aiosqlite:///{folder / 'coach.db'}")
     loop.run_until_complete(migrate(db))
     clock = FakeClock()
-    router = build_router(data_dir=folder)
-    world = World(Engine(make_sessionmaker(db), router, content, clock=clock), router, clock)
+    engine = build_engine(db, content, data_dir=folder, clock=clock)
+    world = World(engine, engine.router, clock)
 
     @settings(
         max_examples=150,

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import App
 from bot.config import ConfigError, Settings
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import Engine
 from bot.engine.events import Reply
 from bot.ops.health import HealthServer, start_ops
 from bot.ops.metrics import METRICS, Metrics, Sample, render
@@ -25,6 +24,7 @@ from bot.storage.db import make_engine, make_sessionmaker
 from bot.storage.models import Outbox, TriageReport
 from scheduler.outbox import NewMessage, enqueue
 from tests.echo_dialog import echo_router
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock
 from tests.ports import free_port
 from tests.privacy_world import full_triage
@@ -56,7 +56,9 @@ async def served(
 ) -> AsyncIterator[tuple[str, ChatHarness, Metrics]]:
     metrics = Metrics()
     sessions = make_sessionmaker(db)
-    engine = Engine(sessions, echo_router(), content, clock=clock, on_turn=metrics.count_turn)
+    engine = build_engine(
+        sessions, content, router=echo_router(), clock=clock, on_turn=metrics.count_turn
+    )
     server = HealthServer(sessions, content, metrics, clock=clock)
     port = await server.start("127.0.0.1", 0)
     try:
@@ -170,7 +172,7 @@ async def test_start_ops_counts_turns_and_serves_unless_port_is_zero(
     sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
 ) -> None:
     sessions = make_sessionmaker(sqlite_db)
-    engine = Engine(sessions, echo_router(), content, clock=clock)
+    engine = build_engine(sessions, content, router=echo_router(), clock=clock)
     off = App(Settings(health_port=0), sqlite_db, sessions, content, engine)
     assert await start_ops(off) is None
     await ChatHarness(engine).person().say("/help")

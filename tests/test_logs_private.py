@@ -19,13 +19,14 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import logsafe
+from bot.app import build_router
 from bot.content.bundle import ContentBundle
 from bot.engine.context import TurnContext
-from bot.engine.engine import SOMETHING_WRONG, Engine
+from bot.engine.engine import SOMETHING_WRONG
+from bot.engine.feature import Feature
 from bot.engine.payloads import DIALOG_PREFIX
-from bot.storage.db import make_sessionmaker
 from bot.storage.models import TriageReport
-from handlers import build_router
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
@@ -83,7 +84,7 @@ def _dialog_choices(person: Person) -> list[tuple[str, str]]:
 async def test_a_full_soreness_check_leaves_no_health_data_in_logs(
     all_logs: list[logging.LogRecord], sqlite_db: AsyncEngine, content: ContentBundle
 ) -> None:
-    bot = ChatHarness(Engine(make_sessionmaker(sqlite_db), build_router(), content))
+    bot = ChatHarness(build_engine(sqlite_db, content))
     zoe = bot.person("zoe-q7x3")
     secrets = {"zoe-q7x3", "Zoe-Q7X3"}
     opening = "my abs are really sore after the hill reps zq88"
@@ -122,8 +123,9 @@ async def test_a_crash_while_storing_health_data_logs_no_parameters(
     engine logs failures with their traceback: the engine hides parameters (make_engine)."""
     secret = "sharp stabbing pain under the ribs zq77"
     router = build_router()
+    extra = Feature("leak")
 
-    @router.command("leak", "test: store a report with a naive time, which must fail")
+    @extra.command("leak", "test: store a report with a naive time, which must fail")
     async def leak(ctx: TurnContext) -> None:
         await ctx.session.execute(
             insert(TriageReport).values(
@@ -135,7 +137,8 @@ async def test_a_crash_while_storing_health_data_logs_no_parameters(
             )
         )
 
-    bot = ChatHarness(Engine(make_sessionmaker(sqlite_db), router, content))
+    router.include(extra)
+    bot = ChatHarness(build_engine(sqlite_db, content, router=router))
     zoe = bot.person("zoe-q7x3")
     await zoe.say(f"/leak {secret}")
     assert zoe.text().strip() == SOMETHING_WRONG

@@ -14,7 +14,7 @@ from bot import privacy
 from bot.content.bundle import ContentBundle
 from bot.engine.events import ReplyIntent
 from bot.storage.db import make_sessionmaker
-from handlers.privacy import EXPORT_GROUP
+from handlers.privacy.commands import EXPORT_GROUP
 from tests.harness import ChatHarness, FakeClock
 from tests.privacy_world import BOB, GROUP, ZOE, populate, privacy_bot, user_row
 

@@ -13,7 +13,7 @@ from bot.content.bundle import ContentBundle
 from bot.engine.engine import SOMETHING_WRONG
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Base, Outbox, User
-from handlers.privacy import FORGET_GROUP, FORGET_KEPT, FORGET_NO, FORGET_REASK, FORGET_YES
+from handlers.privacy.commands import FORGET_GROUP, FORGET_KEPT, FORGET_NO, FORGET_REASK, FORGET_YES
 from tests.harness import ChatHarness, FakeClock
 from tests.privacy_world import BOB, ZOE, populate, privacy_bot, scan, tables_about, user_row
 

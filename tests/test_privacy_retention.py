@@ -18,14 +18,14 @@ from bot.content.bundle import ContentBundle
 from bot.privacy import EXPORTS_SUBDIR
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import TriageReport
-from scheduler.retention import (
+from handlers.triage.retention import (
     RETENTION_JOB,
     delete_old_exports,
     reduce_old_triage_answers,
     retention_days,
     run_retention,
 )
-from scheduler.service import start_background
+from scheduler.service import daily_job_id, start_background
 from tests.harness import ChatHarness, FakeClock
 from tests.privacy_world import ZOE, full_triage, privacy_bot
 
@@ -127,7 +127,7 @@ async def test_the_job_runs_at_start_with_the_background_scheduler(
     app = App(settings, sqlite_db, sessions, content, bot.engine)
     background = start_background(app, [], clock=clock)
     try:
-        job = background.scheduler.get_job(RETENTION_JOB)
+        job = background.scheduler.get_job(daily_job_id(RETENTION_JOB))
         assert job is not None and "cron" in str(job.trigger)
         for _ in range(100):
             if (await _reports(sqlite_db))[0][3]:

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
 from bot.content.schema import LEVELS, Level
-from handlers.progression import (
+from handlers.sessions.builder import MAX_DOSE_PCT, STEP_PCT, build_plan, next_dose
+from handlers.sessions.progression import (
     BREAK_DAYS,
     Logged,
     current_dose,
@@ -21,7 +22,6 @@ from handlers.progression import (
     week_start,
     weeks,
 )
-from handlers.session_builder import MAX_DOSE_PCT, STEP_PCT, build_plan, next_dose
 from tests.harness import FakeClock
 from tests.sessions_support import add_log, logs_of, press_through, session_bot, user_of
 

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
 from bot.engine.events import ReplyIntent
-from handlers import progress_chart
-from handlers.progress import chart_path
-from handlers.progression import Week
+from handlers.progress import chart as progress_chart
+from handlers.progress.commands import chart_path
+from handlers.sessions.progression import Week
 from tests.harness import FakeClock, Person
 from tests.sessions_support import add_log, press_through, session_bot, user_of
 

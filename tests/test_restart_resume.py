@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import build_router
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, UNKNOWN_BUTTON, Engine
+from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, UNKNOWN_BUTTON
 from bot.engine.payloads import DIALOG_PREFIX
-from bot.storage.db import make_sessionmaker
-from handlers import build_router
 from tests.echo_dialog import dialog_rows
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
 
 CLUB = "harriers"
@@ -45,7 +45,7 @@ RECIPES: dict[str, Recipe] = {
     "club_challenge": Recipe((("club", "/challenge"),)),
     "club_broadcast": Recipe((("club", "/coach link"), ("dm", "/broadcast"))),
 }
-KINDS = sorted(set(RECIPES) | set(build_router(data_dir=Path("unused")).dialogs))
+KINDS = sorted(set(RECIPES) | set(build_router().dialogs))
 
 
 def _person(bot: ChatHarness, where: str) -> Person:
@@ -53,15 +53,14 @@ def _person(bot: ChatHarness, where: str) -> Person:
 
 
 def _bot(db: AsyncEngine, content: ContentBundle, clock: FakeClock, data: Path) -> ChatHarness:
-    router = build_router(data_dir=data)
-    return ChatHarness(Engine(make_sessionmaker(db), router, content, clock=clock))
+    return ChatHarness(build_engine(db, content, data_dir=data, clock=clock))
 
 
 @pytest.mark.parametrize("kind", KINDS)
 async def test_the_next_message_after_a_restart_resumes_the_dialog(
     kind: str, db: AsyncEngine, content: ContentBundle, clock: FakeClock, tmp_path: Path
 ) -> None:
-    registered = build_router(data_dir=tmp_path).dialogs
+    registered = build_router().dialogs
     if kind not in registered:
         pytest.skip(f"no handler registers the {kind!r} dialog yet")
     recipe = RECIPES.get(kind)

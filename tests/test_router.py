@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import build_router
 from bot.content.bundle import ContentBundle
+from bot.content.text import normalise
 from bot.engine.commands import parse_command
 from bot.engine.context import TurnContext
-from bot.engine.router import Router, normalise
-from handlers import build_router
+from bot.engine.feature import Feature
+from bot.engine.router import Router
 from tests.echo_dialog import echo_bot
 from tests.harness import ChatHarness, FakeClock
 
@@ -26,52 +28,64 @@ async def _noop(ctx: TurnContext) -> None:
 # --- the routing table itself ---------------------------------------------------------------
 
 
-def test_duplicate_command_raises() -> None:
+def _one(name: str, **kwargs: object) -> Feature:
+    feature = Feature("extra")
+    feature.command(name, "x", **kwargs)(_noop)  # type: ignore[arg-type]
+    return feature
+
+
+def test_a_command_two_features_claim_raises_and_changes_nothing() -> None:
     router = build_router()
     with pytest.raises(ValueError, match="'card' registered twice"):
-        router.command("card", "again")(_noop)
-
-
-def test_duplicate_alias_raises() -> None:
-    router = build_router()
+        router.include(_one("card"))
     with pytest.raises(ValueError, match="'exercises'"):
-        router.command("drills", "x", aliases=("exercises",))(_noop)
-
-
-def test_alias_may_not_shadow_a_command_and_vice_versa() -> None:
-    router = build_router()
+        router.include(_one("drills", aliases=("exercises",)))
     with pytest.raises(ValueError, match="'help'"):
-        router.command("manual", "x", aliases=("help",))(_noop)
-    with pytest.raises(ValueError, match="'exercises'"):
-        router.command("exercises", "x")(_noop)
-    # The failed registrations left the table as it was.
+        router.include(_one("manual", aliases=("help",)))
+    # The failed includes left the table as it was.
     help_command = router.find_command("help")
     assert help_command is not None and help_command.name == "help"
-    assert "manual" not in router.commands
+    assert "drills" not in router.commands and "manual" not in router.commands
+    assert "extra" not in router.features
 
 
-def test_duplicate_action_dialog_and_intent_raise() -> None:
-    router = Router()
-    router.action("go")(_noop)
+def test_inside_one_feature_duplicates_raise() -> None:
+    feature = Feature("quiz")
+    feature.command("go", "x", aliases=("start_quiz",))(_noop)
+    with pytest.raises(ValueError, match="'start_quiz'"):
+        feature.command("start_quiz", "x")(_noop)
+    feature.action("go")(_noop)
     with pytest.raises(ValueError, match="button action 'go'"):
-        router.action("go")(_noop)
+        feature.action("go")(_noop)
 
     async def step(ctx: TurnContext, answer: object) -> None:
         return None
 
-    router.dialog("quiz")(step)
+    feature.dialog("quiz")(step)
     with pytest.raises(ValueError, match="dialog 'quiz'"):
-        router.dialog("quiz")(step)
-    router.intent("hello", lambda text, content: True)(_noop)
+        feature.dialog("quiz")(step)
+    feature.intent("hello", lambda text, content: True)(_noop)
     with pytest.raises(ValueError, match="intent 'hello'"):
-        router.intent("hello", lambda text, content: False)(_noop)
+        feature.intent("hello", lambda text, content: False)(_noop)
 
 
-def test_intents_run_in_priority_order() -> None:
-    router = Router()
-    router.intent("late", lambda t, c: True, priority=90)(_noop)
-    router.intent("early", lambda t, c: True, priority=10)(_noop)
-    router.intent("middle", lambda t, c: True)(_noop)
+def test_features_may_not_share_names_actions_dialogs_or_the_fallback() -> None:
+    router = build_router()
+    for clash, match in (
+        (Feature("cards"), "feature 'cards'"),
+        (Feature("b", actions={"card": _noop}), "button action 'card'"),
+        (Feature("c", fallback=_noop), "second fallback"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            router.include(clash)
+
+
+def test_intents_run_in_priority_order_across_features() -> None:
+    first, second = Feature("first"), Feature("second")
+    first.intent("late", lambda t, c: True, priority=90)(_noop)
+    second.intent("early", lambda t, c: True, priority=10)(_noop)
+    first.intent("middle", lambda t, c: True)(_noop)
+    router = Router.of([first, second])
     assert [i.name for i in router.intents] == ["early", "middle", "late"]
 
 

@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import App
+from bot.app import App, build_router
 from bot.config import Settings
 from bot.content.bundle import ContentBundle
 from bot.delivery import Delivery, DeliveryStatus, OutboundMessage
 from bot.engine.engine import Engine
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Outbox
-from handlers import build_router
 from scheduler.service import SWEEP_JOB, Background, make_scheduler, start_background
 from scheduler.sweep import Sweeper
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock
 
 
@@ -39,7 +39,7 @@ async def test_the_sweep_job_runs_on_its_interval_and_writes_outbox_rows(
     await ann.say("/timezone Europe/Berlin")
     await ann.say("/remind daily 10:00")
     sessions = quick_bot.engine.sessions
-    sweeper = Sweeper(sessions, content, clock=clock)
+    sweeper = Sweeper(sessions, content, Settings(), build_router().sweep_hooks, clock=clock)
     scheduler = make_scheduler(sweeper, interval_seconds=0.05)
     [job] = scheduler.get_jobs()
     assert (job.id, job.max_instances, job.coalesce) == (SWEEP_JOB, 1, True)
@@ -91,7 +91,7 @@ async def test_start_background_sweeps_sends_and_stops_cleanly(
     sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
 ) -> None:
     sessions = make_sessionmaker(sqlite_db)
-    engine = Engine(sessions, build_router(), content, clock=clock)
+    engine = build_engine(sessions, content, clock=clock)
     clock.now = utc(2026, 11, 23, 8)
     ann = ChatHarness(engine).person("ann")
     await ann.say("/timezone Europe/Berlin")
@@ -111,7 +111,7 @@ async def test_club_posts_go_out_through_the_apps_sweep_hooks(
     """The scheduler knows no feature: clubs register their sweep on the router, and
     start_background hands the router's hooks to the sweep."""
     sessions = make_sessionmaker(sqlite_db)
-    engine = Engine(sessions, build_router(), content, clock=clock)
+    engine = build_engine(sessions, content, clock=clock)
     clock.now = utc(2026, 11, 23, 8)
     coach = ChatHarness(engine).person("anna", group="harriers", admin=True)
     await coach.say("/challenge")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.content.bundle import ContentBundle
 from bot.engine.events import Reply
 from bot.storage.models import CheckIn, TriageReport, User
-from scheduler import checkins
+from handlers.triage import checkin_store as checkins
 from tests.harness import ChatHarness, FakeClock, Person
 from tests.test_scheduler_reminders import deliver_due
 

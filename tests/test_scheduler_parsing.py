@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scheduler import timezones
-from scheduler.parse import parse_schedule, parse_time
+from handlers.reminders import zones as timezones
+from handlers.reminders.parse import parse_schedule, parse_time
 
 MON, TUE, WED, THU, FRI, SAT, SUN = (1 << d for d in range(7))
 

@@ -9,15 +9,16 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import Settings
 from bot.content.bundle import ContentBundle
 from bot.delivery import Delivery, DeliveryStatus, OutboundMessage
-from bot.engine.engine import UNKNOWN_BUTTON, Engine
+from bot.engine.engine import UNKNOWN_BUTTON
 from bot.engine.events import Reply
 from bot.storage.models import Outbox, ReminderRule, User
-from handlers import build_router
 from scheduler.pacing import PacingPolicy
 from scheduler.sender import Sender
 from scheduler.sweep import Sweeper
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -174,7 +175,7 @@ async def test_the_set_up_resumes_after_a_restart(
     await ann.press("Mon")
     monday_done = ann.button("Next").payload
     # The process dies; a new one starts with a fresh engine on the same database.
-    restarted = ChatHarness(Engine(quick_bot.engine.sessions, build_router(), content, clock=clock))
+    restarted = ChatHarness(build_engine(quick_bot.engine.sessions, content, clock=clock))
     again = restarted.person("ann")
     await again.press_payload(monday_done)
     assert "What time on Mon?" in again.text()
@@ -197,7 +198,8 @@ class Inbox:
 
 async def deliver_due(bot: ChatHarness, clock: FakeClock, content: ContentBundle) -> list[Reply]:
     """One sweep and one sender pass, as the background would do them at `clock.now`."""
-    await Sweeper(bot.engine.sessions, content, clock=clock).run_once()
+    hooks = bot.engine.router.sweep_hooks
+    await Sweeper(bot.engine.sessions, content, Settings(), hooks, clock=clock).run_once()
     inbox = Inbox()
     sender = Sender(bot.engine.sessions, inbox, pacing=PacingPolicy.unlimited(), clock=clock)
     await sender.drain_once()

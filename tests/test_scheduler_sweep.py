@@ -8,17 +8,24 @@ import ast
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import scheduler
+from bot.app import build_router
+from bot.config import Settings
 from bot.content.bundle import ContentBundle
 from bot.engine.events import Reply
+from bot.engine.feature import DueWork
 from bot.storage.models import Chat, CheckIn, Outbox, ReminderRule, User
-from scheduler import checkins, outbox, rules
-from scheduler.occurrences import WeeklyTime
+from handlers.reminders import rules
+from handlers.reminders import sweep as reminder_sweep
+from handlers.triage import checkin_store as checkins
+from scheduler import outbox
+from scheduler.occurrences import WeeklyTime, zone
 from scheduler.quiet import QuietHours
-from scheduler.sweep import SweepConfig, Sweeper
+from scheduler.sweep import Sweeper
 from tests.harness import FakeClock
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -67,7 +74,8 @@ async def next_due(sessions: Sessions, rule_id: int) -> datetime | None:
 
 
 def sweeper(sessions: Sessions, content: ContentBundle, clock: FakeClock) -> Sweeper:
-    return Sweeper(sessions, content, config=SweepConfig(), clock=clock)
+    """The sweep with the shipped features' hooks (reminders, check-ins, club posts)."""
+    return Sweeper(sessions, content, Settings(), build_router().sweep_hooks, clock=clock)
 
 
 async def test_a_due_rule_becomes_one_outbox_row_and_moves_on(
@@ -79,10 +87,10 @@ async def test_a_due_rule_becomes_one_outbox_row_and_moves_on(
     assert rule.next_due_at == utc(2026, 11, 24, 6, 0)  # Tue 07:00 CET
     sweep = sweeper(sessions, content, clock)
 
-    assert (await sweep.run_once()).reminders_queued == 0
+    assert await sweep.run_once() == 0
     clock.now = utc(2026, 11, 24, 6, 0, 12)
     result = await sweep.run_once()
-    assert result.reminders_queued == 1
+    assert result == 1
     [row] = await outbox_rows(sessions)
     reply = Reply.from_dict(row.reply)
     assert "Tuesday 07:00" in reply.text
@@ -105,7 +113,7 @@ async def test_a_due_rule_becomes_one_outbox_row_and_moves_on(
             .where(ReminderRule.id == rule.id)
             .values(next_due_at=utc(2026, 11, 24, 6, 0))
         )
-    assert (await sweep.run_once()).reminders_queued == 0
+    assert await sweep.run_once() == 0
     assert len(await outbox_rows(sessions)) == 1
 
 
@@ -123,8 +131,7 @@ async def test_three_day_outage_sends_one_late_reminder_not_a_burst(
     rows = await outbox_rows(sessions)
     # Ann's 08:30 today is 15 minutes late: sent. Bob's 07:00 is 1 h 45 min late: skipped.
     assert [r.user_id for r in rows] == [ann]
-    assert result.reminders_queued == 1
-    assert result.reminders_skipped == 1
+    assert result == 1
     assert "Monday 08:30" in Reply.from_dict(rows[0].reply).text
     assert await next_due(sessions, ann_rule.id) == utc(2026, 11, 24, 7, 30)
     assert await next_due(sessions, bob_rule.id) == utc(2026, 11, 24, 6, 0)
@@ -149,9 +156,9 @@ async def test_sweep_on_both_daylight_saving_days(
         rules.reschedule(stored, utc(2027, 3, 27))
         assert stored.next_due_at == utc(2027, 3, 28, 1, 0)
     clock.now = utc(2027, 3, 28, 0, 59)
-    assert (await sweep.run_once()).reminders_queued == 0
+    assert await sweep.run_once() == 0
     clock.now = utc(2027, 3, 28, 1, 0, 3)
-    assert (await sweep.run_once()).reminders_queued == 1
+    assert await sweep.run_once() == 1
 
 
 async def test_quiet_hours_for_reminders(
@@ -169,9 +176,8 @@ async def test_quiet_hours_for_reminders(
     # The process was down 21:20-22:10 local: 21:30 is within the grace hour but would now
     # arrive in quiet hours, so it is skipped; 21:58 is 3 minutes late, which counts as on time.
     clock.now = utc(2026, 11, 23, 21, 1)
-    result = await sweep.run_once()
+    assert await sweep.run_once() == 1
     assert [r.user_id for r in await outbox_rows(sessions)] == [early, lateish]
-    assert result.reminders_skipped == 1
 
 
 async def test_unreachable_people_and_removed_bots_get_nothing(
@@ -183,8 +189,7 @@ async def test_unreachable_people_and_removed_bots_get_nothing(
     async with sessions() as session, session.begin():
         await session.execute(update(User).where(User.id == ann).values(unreachable=True))
     clock.now = utc(2026, 11, 23, 8, 0, 5)
-    result = await sweeper(sessions, content, clock).run_once()
-    assert result.reminders_skipped == 1
+    assert await sweeper(sessions, content, clock).run_once() == 0
     assert await outbox_rows(sessions) == []
     assert await next_due(sessions, rule.id) == utc(2026, 11, 24, 8, 0)
 
@@ -215,11 +220,16 @@ async def test_checkins_respect_quiet_hours_and_go_stale(
     sweep = sweeper(sessions, content, clock)
     # Swept at 23:30 Berlin (the process was down when Ann's was due at 11:00): deferred.
     clock.now = utc(2026, 11, 25, 22, 30)
-    result = await sweep.run_once()
-    assert (result.checkins_deferred, result.checkins_missed) == (1, 1)  # Bob's is > 24 h late
+    assert await sweep.run_once() == 0
+    async with sessions() as session:
+        found = {c.episode_ref: c for c in await session.scalars(select(CheckIn))}
+    # Ann's is deferred to the end of quiet hours; Bob's is more than 24 h late: missed.
+    assert found["r1"].status == checkins.SCHEDULED
+    assert found["r1"].due_at == utc(2026, 11, 26, 6)
+    assert found["r2"].status == checkins.MISSED
     assert await outbox_rows(sessions) == []
     clock.now = utc(2026, 11, 26, 6, 0, 5)  # 07:00 Berlin
-    assert (await sweep.run_once()).checkins_queued == 1
+    assert await sweep.run_once() == 1
     [row] = await outbox_rows(sessions)
     assert row.dedupe_key == f"checkin:{moved.id}"
     assert [b.label for b in Reply.from_dict(row.reply).flat_buttons()] == [
@@ -234,15 +244,16 @@ async def test_checkins_respect_quiet_hours_and_go_stale(
 
 
 async def test_many_due_rules_are_swept_in_batches(
-    sessions: Sessions, content: ContentBundle, clock: FakeClock
+    sessions: Sessions, content: ContentBundle, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock.now = utc(2026, 11, 22, 12)
     ids = [await person(sessions, f"p{i}") for i in range(7)]
     for user_id in ids:
         await add_rule(sessions, user_id, EVERY_DAY, 9 * 60, clock.now)
     clock.now = utc(2026, 11, 23, 8, 0, 5)
-    small_batches = Sweeper(sessions, content, config=SweepConfig(batch_size=3), clock=clock)
-    assert (await small_batches.run_once()).reminders_queued == 7
+    monkeypatch.setattr(reminder_sweep, "BATCH_SIZE", 3)
+    small_batches = sweeper(sessions, content, clock)
+    assert await small_batches.run_once() == 7
     assert sorted(r.user_id for r in await outbox_rows(sessions)) == ids
     assert small_batches.runs == 1 and small_batches.swept.is_set()
 
@@ -255,22 +266,24 @@ async def test_sweep_hooks_run_on_every_pass_and_wake_the_senders(
     clock.now = utc(2026, 11, 23, 12)
     calls: list[datetime] = []
 
-    async def daily_post(sessions: Sessions, content: ContentBundle, now: datetime) -> int:
+    async def daily_post(work: DueWork) -> int:
+        now = work.now
         calls.append(now)
         post = outbox.NewMessage(f"post:{now.date()}", "test", "group:c", Reply("hi"))
-        async with sessions() as session, session.begin():
+        async with work.sessions() as session, session.begin():
             return await outbox.enqueue(session, [post], now=now)
 
     woken: list[datetime] = []
     sweep = Sweeper(
         sessions,
         content,
+        Settings(),
+        [daily_post],
         clock=clock,
         on_enqueued=lambda: woken.append(clock.now),
-        hooks=[daily_post],
     )
-    assert (await sweep.run_once()).hooks_queued == 1
-    assert (await sweep.run_once()).hooks_queued == 0  # written already
+    assert await sweep.run_once() == 1
+    assert await sweep.run_once() == 0  # written already
     assert calls == [clock.now, clock.now] and woken == [clock.now]
     assert [r.dedupe_key for r in await outbox_rows(sessions)] == ["post:2026-11-23"]
 
@@ -289,7 +302,7 @@ def test_the_scheduler_imports_no_feature() -> None:
 
 
 def test_deadline_rule_is_the_documented_one() -> None:
-    berlin = rules.zone("Europe/Berlin")
+    berlin = zone("Europe/Berlin")
     quiet = QuietHours()
     kwargs = {"grace": timedelta(hours=1), "on_time": timedelta(minutes=5), "quiet": quiet}
     at_2130 = utc(2026, 11, 23, 20, 30)

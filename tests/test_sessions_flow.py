@@ -9,11 +9,10 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import OLD_BUTTON, Engine
+from bot.engine.engine import OLD_BUTTON
 from bot.engine.events import Reply, ReplyIntent
-from bot.storage.db import make_sessionmaker
-from handlers import build_router
-from handlers.session_runner import DIALOG
+from handlers.sessions.runner import DIALOG
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
 from tests.sessions_support import SESSION_DONE, logs_of, press_through, session_bot, user_of
 
@@ -172,9 +171,7 @@ async def test_a_session_survives_a_restart(
     pending = ann.button("Skip").payload
 
     # A new process: new engine and router on the same database.
-    second = ChatHarness(
-        Engine(make_sessionmaker(sqlite_db), build_router(data_dir=tmp_path), content, clock=clock)
-    )
+    second = ChatHarness(build_engine(sqlite_db, content, data_dir=tmp_path, clock=clock))
     again = second.person("ann")
     await again.press_payload(pending)  # the button shown before the restart still works
     assert again.last_turn is not None

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.content.bundle import ContentBundle
-from handlers.session_runner import DIALOG
+from handlers.sessions.runner import DIALOG
 from tests.harness import ChatHarness, FakeClock, Person
 from tests.sessions_support import add_better_checkin, add_report, user_of
 

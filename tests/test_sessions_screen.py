@@ -11,8 +11,8 @@ from sqlalchemy import select
 from bot.content.bundle import ContentBundle
 from bot.engine.events import ReplyIntent
 from bot.storage.models import Consent, DialogState, TriageReport
-from handlers.session_runner import DIALOG
-from handlers.session_screen import DIALOG as SCREEN
+from handlers.sessions.runner import DIALOG
+from handlers.sessions.safety_screen import DIALOG as SCREEN
 from tests.harness import ChatHarness, Person
 from tests.triage_driver import MILD, run_triage
 

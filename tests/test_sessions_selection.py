@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
 from bot.content.schema import LEVELS, Level
-from handlers.session_builder import Plan, build_plan, steps
+from handlers.sessions.builder import Plan, build_plan, steps
 from tests.harness import FakeClock
 from tests.sessions_support import add_report, session_bot, user_of
 

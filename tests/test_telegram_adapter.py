@@ -20,6 +20,7 @@ from bot.content.triage_schema import TriageTree
 from bot.engine.context import TurnContext
 from bot.engine.engine import FOREIGN_BUTTON, UNKNOWN_BUTTON
 from bot.engine.events import ReplyIntent
+from bot.engine.feature import Feature
 from bot.engine.payloads import DIALOG_PREFIX
 from bot.engine.router import Router
 from bot.storage.models import Chat, TriageReport, User
@@ -40,25 +41,26 @@ def tg_router(card_picture: Path) -> Router:
     """The shipped router, the echo dialog and a few test-only commands that show what the
     adapter hands the engine and what it does with each kind of reply."""
     router = echo_router()
+    extra = Feature("telegram-test")
 
-    @router.command("whoami", "Test: who the adapter says I am", listed=False)
+    @extra.command("whoami", "Test: who the adapter says I am", listed=False)
     async def whoami(ctx: TurnContext) -> None:
         actor, place = ctx.event.actor, ctx.event.place
         ctx.say(f"user={actor.user_id} admin={actor.is_chat_admin} thread={place.thread_id}")
 
-    @router.command("secret", "Test: a private reply", listed=False)
+    @extra.command("secret", "Test: a private reply", listed=False)
     async def secret(ctx: TurnContext) -> None:
         ctx.say("Only for you: your plank PB is 2:10", intent=ReplyIntent.PRIVATE)
 
-    @router.command("long", "Test: a 9,000-character reply", listed=False)
+    @extra.command("long", "Test: a 9,000-character reply", listed=False)
     async def long(ctx: TurnContext) -> None:
         ctx.say(LONG_TEXT)
 
-    @router.command("markup", "Test: content markup and user text", listed=False)
+    @extra.command("markup", "Test: content markup and user text", listed=False)
     async def markup(ctx: TurnContext) -> None:
         ctx.say(f"**Plank <45 s> & rest** — you said: {ctx.event.args}")
 
-    @router.command("picture", "Test: a card picture", listed=False)
+    @extra.command("picture", "Test: a card picture", listed=False)
     async def picture(ctx: TurnContext) -> None:
         ctx.say(
             "Hold **45 s**.",
@@ -67,23 +69,24 @@ def tg_router(card_picture: Path) -> Router:
             buttons=[[ctx.action("Swap", "swap")]],
         )
 
-    @router.command("file", "Test: a reply with a file", listed=False)
+    @extra.command("file", "Test: a reply with a file", listed=False)
     async def file(ctx: TurnContext) -> None:
         ctx.say("Your data, as promised.", attachment=card_picture.with_name("export.json"))
 
-    @router.command("menu", "Test: a message its button replaces", listed=False)
+    @extra.command("menu", "Test: a message its button replaces", listed=False)
     async def menu(ctx: TurnContext) -> None:
         ctx.say("Pick one", buttons=[[ctx.action("Swap", "swap")]])
 
-    @router.action("swap")
+    @extra.action("swap")
     async def swap(ctx: TurnContext) -> None:
         ctx.say("Swapped", intent=ReplyIntent.EDIT, buttons=[[ctx.action("Swap", "swap")]])
 
-    @router.command("plank", "Test: a timed hold", listed=False)
+    @extra.command("plank", "Test: a timed hold", listed=False)
     async def plank(ctx: TurnContext) -> None:
         reply = ctx.say("Plank: hold steady", buttons=[[ctx.action("Swap", "swap")]])
         reply.countdown_seconds = 15  # the countdown test moves its clock by hand
 
+    router.include(extra)
     return router
 
 

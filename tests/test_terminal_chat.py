@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.terminal import TerminalChat
+from bot.app import build_router
 from bot.cli import main
 from bot.content.bundle import ContentBundle
 from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, UNKNOWN_BUTTON, Engine
 from bot.storage.db import make_engine, migrate
-from handlers import build_router
 from tests.echo_dialog import echo_engine
 from tests.harness import FakeClock
 

@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.bundle import ContentBundle
 from bot.content.triage_schema import TriageTree
-from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, Engine
+from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON
 from bot.engine.events import ReplyIntent
-from bot.storage.db import make_sessionmaker
 from bot.storage.models import Base, Consent, DialogState, TriageReport
-from handlers import build_router
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
 from tests.triage_driver import MILD, current_question, finished, run_triage
 
@@ -355,9 +354,7 @@ async def test_the_check_resumes_after_a_restart(
     pending = lee.button("A few hours later")
 
     await sqlite_db.dispose()
-    restarted = ChatHarness(
-        Engine(make_sessionmaker(sqlite_db), build_router(), content, clock=clock)
-    )
+    restarted = ChatHarness(build_engine(sqlite_db, content, clock=clock))
     again = restarted.person("lee")
     await again.press_payload(pending.payload)
     assert asked(tree, again) == "duration"

@@ -16,8 +16,8 @@ import pytest
 
 from bot.content.bundle import ContentBundle
 from bot.content.triage_schema import Option, Question, TriageTree
-from handlers.triage import render_outcome
-from handlers.triage_flow import Ask, Decided, Facts, Step, answer, decide, first_step
+from handlers.triage.dialog import render_outcome
+from handlers.triage.flow import Ask, Decided, Facts, Step, answer, decide, first_step
 
 
 @dataclass

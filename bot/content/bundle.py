@@ -8,12 +8,12 @@ from pathlib import Path
 
 from bot.content.card_images import load_card_images
 from bot.content.challenge_schema import ChallengeTemplate, ClubTexts, load_challenges
+from bot.content.reminder_schema import ReminderTexts
 from bot.content.schema import Card, Texts
 from bot.content.session_schema import SessionContent, load_sessions
+from bot.content.text import normalise
 from bot.content.triage_schema import TriageTree, check_card_links, load_triage
 from bot.content.yamlsource import Problem, load_folder, load_model
-from bot.engine.router import normalise
-from scheduler.content import ReminderTexts
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 

@@ -22,8 +22,8 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from bot.content.schema import Line, Paragraph, Slug, Strict
+from bot.content.text import normalise
 from bot.content.yamlsource import Loc, Problem, read_yaml, validate
-from bot.engine.router import normalise
 
 NOT_SURE = "not_sure"  # every question must offer this answer
 DECIDE = "decide"  # an option's `next` that ends the questions and applies the rules

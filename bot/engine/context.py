@@ -49,6 +49,7 @@ class TurnContext:
         chat: Chat,
         dialog: ActiveDialog | None,
         now: datetime,
+        data_dir: Path,
     ) -> None:
         self.event = event
         self.session = session
@@ -58,6 +59,8 @@ class TurnContext:
         self.chat = chat
         self.dialog = dialog
         self.now = now
+        # Where files the bot makes go (charts, exports): Settings.data_dir.
+        self.data_dir = data_dir
         self.replies: list[Reply] = []
         self.action_arg = ""
 
@@ -95,6 +98,15 @@ class TurnContext:
 
     def end_dialog(self) -> None:
         self.dialog = None
+
+    async def continue_dialog(self, answer: DialogInput) -> None:
+        """Give the open dialog an answer: typed or pressed, or handed over by another
+        feature (a zone set by /timezone's button, for the reminder set-up waiting on it).
+        Every accepted input moves the dialog on, so buttons of earlier questions go stale."""
+        if self.dialog is None:
+            raise RuntimeError("continue_dialog() needs an active dialog")
+        self.dialog.step += 1
+        await self.router.dialogs[self.dialog.kind](self, answer)
 
     def choice(self, label: str, value: str) -> Button:
         """A button answering the current dialog question."""

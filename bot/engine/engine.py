@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, bindparam, select, update
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.config import DEFAULT_DATA_DIR
 from bot.content.bundle import ContentBundle
 from bot.engine import dialog_store, payloads
 from bot.engine.context import DialogInput, TurnContext
@@ -85,6 +87,7 @@ class Engine:
         content: ContentBundle,
         *,
         clock: Callable[[], datetime] = utcnow,
+        data_dir: Path = DEFAULT_DATA_DIR,
         on_turn: Callable[[Inbound, Turn], None] | None = None,
     ) -> None:
         self.sessions = sessions
@@ -93,6 +96,7 @@ class Engine:
         self.router = router
         self.content = content
         self.clock = clock
+        self.data_dir = data_dir
         # Serialises turns of one person in one chat inside this process; across processes
         # the transaction and the dialog row's primary key keep them apart.
         self._locks: dict[tuple[str, str, str, str], _KeyLock] = {}
@@ -180,6 +184,7 @@ class Engine:
                 chat=chat,
                 dialog=dialog,
                 now=now,
+                data_dir=self.data_dir,
             )
             await self._route(ctx)
             key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
@@ -207,7 +212,7 @@ class Engine:
         elif event.command is not None:
             await self._route_command(ctx, event.command)
         elif ctx.dialog is not None:
-            await self._continue_dialog(ctx, DialogInput(text=event.text or ""))
+            await ctx.continue_dialog(DialogInput(text=event.text or ""))
         else:
             await self._route_text(ctx, event.text or "")
 
@@ -219,19 +224,13 @@ class Engine:
             elif parsed.step != ctx.dialog.step:
                 ctx.say(OLD_BUTTON)
             else:
-                await self._continue_dialog(ctx, DialogInput(choice=parsed.choice))
+                await ctx.continue_dialog(DialogInput(choice=parsed.choice))
             return
         if isinstance(parsed, payloads.ActionPayload) and parsed.name in self.router.actions:
             ctx.action_arg = parsed.arg
             await self.router.actions[parsed.name](ctx)
             return
         ctx.say(UNKNOWN_BUTTON)
-
-    async def _continue_dialog(self, ctx: TurnContext, answer: DialogInput) -> None:
-        assert ctx.dialog is not None
-        # Every accepted input moves the dialog on, so buttons of earlier questions go stale.
-        ctx.dialog.step += 1
-        await self.router.dialogs[ctx.dialog.kind](ctx, answer)
 
     async def _route_command(self, ctx: TurnContext, name: str) -> None:
         command = self.router.find_command(name)

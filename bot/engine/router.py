@@ -1,47 +1,31 @@
-"""The routing table: which handler owns which command, button action, dialog and plain words.
+"""The routing table: which feature owns which command, button action, dialog and plain words.
 
-Handlers register themselves in handlers/__init__.py; the engine only looks things up here.
+Features declare what they add (bot/engine/feature.py); the composition root (bot/app.py)
+includes them here, and the engine only looks things up.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.content.text import normalise
+from bot.engine.feature import (
+    CoachCheck,
+    Command,
+    Daily,
+    DialogHandler,
+    Feature,
+    Handler,
+    Intent,
+    MembershipHook,
+    SweepHook,
+    claim,
+)
+
 if TYPE_CHECKING:
-    from datetime import datetime
-
-    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-    from bot.content.bundle import ContentBundle
-    from bot.engine.context import DialogInput, TurnContext
-    from bot.storage.models import Chat
-
-Handler = Callable[["TurnContext"], Awaitable[None]]
-DialogHandler = Callable[["TurnContext", "DialogInput"], Awaitable[None]]
-IntentMatcher = Callable[[str, "ContentBundle"], bool]
-# Whether the person behind this group-chat event may run `coach_only` commands.
-CoachCheck = Callable[["TurnContext"], Awaitable[bool]]
-# (session, content, chat, was_member, now): the bot joined or left `chat` (chat.bot_is_member
-# is the new state), inside the transaction that records it.
-MembershipHook = Callable[
-    ["AsyncSession", "ContentBundle", "Chat", bool, "datetime"], Awaitable[None]
-]
-# (sessions, content, now) -> outbox rows written: a feature's due work (club posts), run by
-# the scheduler's sweep on every pass in its own transactions; the app hands these over.
-SweepHook = Callable[
-    ["async_sessionmaker[AsyncSession]", "ContentBundle", "datetime"], Awaitable[int]
-]
-
-_WORD_RE = re.compile(r"[^\w\s]+")
-
-
-def normalise(text: str) -> str:
-    """Lower-case, punctuation to spaces, single spaces: what plain-word matching compares."""
-    return " ".join(_WORD_RE.sub(" ", text.casefold()).split())
-
+    from bot.engine.context import TurnContext
 
 YES, NO = "yes", "no"  # the choice values of a two-button yes/no question
 
@@ -57,27 +41,8 @@ def typed_yes_no(text: str, *, yes_label: str, no_label: str) -> str | None:
     return None
 
 
-async def _platform_admin(ctx: TurnContext) -> bool:
+async def platform_admin(ctx: TurnContext) -> bool:
     return ctx.event.actor.is_chat_admin is True
-
-
-@dataclass(frozen=True)
-class Command:
-    name: str
-    handler: Handler
-    help: str
-    args_hint: str = ""
-    # Shown in platform command menus and /help; hidden ones still work.
-    listed: bool = True
-    coach_only: bool = False
-
-
-@dataclass(frozen=True)
-class Intent:
-    name: str
-    matches: IntentMatcher
-    handler: Handler
-    priority: int  # lower runs first; safety-relevant intents (soreness) come before others
 
 
 @dataclass
@@ -90,69 +55,49 @@ class Router:
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
     sweep_hooks: list[SweepHook] = field(default_factory=list)
+    daily_jobs: list[Daily] = field(default_factory=list)
     # The platform's word until a feature knows more (clubs add coaches granted by /coach add).
-    coach_check: CoachCheck = _platform_admin
+    coach_check: CoachCheck = platform_admin
+    features: list[str] = field(default_factory=list)
 
-    def command(
-        self,
-        name: str,
-        help: str,
-        *,
-        args_hint: str = "",
-        aliases: tuple[str, ...] = (),
-        listed: bool = True,
-        coach_only: bool = False,
-    ) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
-            # Commands and aliases share one namespace: an alias must never shadow a command.
-            for key in (name, *aliases):
-                self._claim({**self.commands, **self.aliases}, key, "command or alias")
-            if len(set(aliases) | {name}) != len(aliases) + 1:
-                raise ValueError(f"command {name!r} lists an alias twice or itself")
-            self.commands[name] = Command(name, fn, help, args_hint, listed, coach_only)
-            self.aliases.update(dict.fromkeys(aliases, name))
-            return fn
+    @classmethod
+    def of(cls, features: Iterable[Feature]) -> Router:
+        router = cls()
+        for feature in features:
+            router.include(feature)
+        return router
 
-        return register
-
-    def action(self, name: str) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
-            self._claim(self.actions, name, "button action")
-            self.actions[name] = fn
-            return fn
-
-        return register
-
-    def dialog(self, kind: str) -> Callable[[DialogHandler], DialogHandler]:
-        def register(fn: DialogHandler) -> DialogHandler:
-            self._claim(self.dialogs, kind, "dialog")
-            self.dialogs[kind] = fn
-            return fn
-
-        return register
-
-    def intent(
-        self, name: str, matches: IntentMatcher, *, priority: int = 50
-    ) -> Callable[[Handler], Handler]:
-        def register(fn: Handler) -> Handler:
-            self._claim({i.name: i for i in self.intents}, name, "intent")
-            self.intents.append(Intent(name, matches, fn, priority))
-            self.intents.sort(key=lambda i: i.priority)
-            return fn
-
-        return register
-
-    def set_fallback(self, fn: Handler) -> Handler:
-        self.fallback = fn
-        return fn
+    def include(self, feature: Feature) -> None:
+        """Add a feature's declarations; any name two features both claim is an error."""
+        claim(dict.fromkeys(self.features), feature.name, "feature")
+        names = {**self.commands, **self.aliases}
+        for key in (*feature.commands, *feature.aliases):
+            claim(names, key, "command or alias")
+        for key in feature.actions:
+            claim(self.actions, key, "button action")
+        for key in feature.dialogs:
+            claim(self.dialogs, key, "dialog")
+        for intent in feature.intents:
+            claim({i.name: i for i in self.intents}, intent.name, "intent")
+        if feature.fallback is not None and self.fallback is not None:
+            raise ValueError(f"feature {feature.name!r} sets a second fallback")
+        if feature.coach_check is not None and self.coach_check is not platform_admin:
+            raise ValueError(f"feature {feature.name!r} sets a second coach check")
+        self.features.append(feature.name)
+        self.commands.update(feature.commands)
+        self.aliases.update(feature.aliases)
+        self.actions.update(feature.actions)
+        self.dialogs.update(feature.dialogs)
+        self.intents = sorted([*self.intents, *feature.intents], key=lambda i: i.priority)
+        self.fallback = feature.fallback or self.fallback
+        self.membership_hooks.extend(feature.membership_hooks)
+        self.sweep_hooks.extend(feature.sweep_hooks)
+        self.daily_jobs.extend(feature.daily_jobs)
+        if feature.coach_check is not None:
+            self.coach_check = feature.coach_check
 
     def find_command(self, name: str) -> Command | None:
         return self.commands.get(self.aliases.get(name, name))
 
     def listed_commands(self) -> list[Command]:
         return [c for c in self.commands.values() if c.listed]
-
-    @staticmethod
-    def _claim(table: Mapping[str, object], key: str, what: str) -> None:
-        if key in table:
-            raise ValueError(f"{what} {key!r} registered twice")

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import build_router
 from bot.content.bundle import DEFAULT_CONTENT_DIR, ContentBundle, load_or_raise
-from bot.engine.engine import Engine
 from bot.engine.payloads import DIALOG_PREFIX
 from bot.engine.router import Router
 from bot.storage.db import make_sessionmaker
-from handlers import build_router
 from tests.benchmarks._databases import database, pg_reachable
 from tests.echo_dialog import echo_router
+from tests.factory import build_engine
 from tests.harness import ChatHarness, Person
 
 GOAL_P50_MS = 1.0
@@ -140,7 +140,7 @@ async def _bench(
     step: Callable[[Person], Callable[[], object]],
     turns: int,
 ) -> Figures:
-    bot = ChatHarness(Engine(make_sessionmaker(db), router, content))
+    bot = ChatHarness(build_engine(db, content, router=router))
     await _sequential(bot, step, 50, max(200, turns // 10))  # warm-up: caches, pool, JIT-less
     seconds, latencies, cpu = await _sequential(bot, step, 200, turns)
     figures = Figures(f"{backend} {label} (sequential)", turns, seconds, latencies, cpu)
@@ -205,7 +205,7 @@ async def _profiled(db: AsyncEngine, content: ContentBundle, turns: int) -> None
     """Where a triage turn's time goes (pyinstrument, installed ad hoc: not a dependency)."""
     from pyinstrument import Profiler
 
-    bot = ChatHarness(Engine(make_sessionmaker(db), build_router(), content))
+    bot = ChatHarness(build_engine(db, content))
     await _sequential(bot, _triage_next, 50, 500)
     profiler = Profiler(interval=0.0002, async_mode="disabled")
     profiler.start()

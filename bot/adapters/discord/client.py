@@ -24,7 +24,7 @@ from bot.adapters.discord.render import PRIVATE_MARK
 from bot.adapters.discord.transport import DiscordTransport
 from bot.engine.engine import Engine
 from bot.engine.events import MAX_PAYLOAD_BYTES, Actor
-from bot.engine.router import Command
+from bot.engine.feature import Command
 from bot.logsafe import hashed
 
 log = logging.getLogger("corecoach.discord")

@@ -15,7 +15,9 @@ import discord
 from discord import app_commands
 
 from bot.content.bundle import ContentBundle
-from bot.engine.router import Command, Router, normalise
+from bot.content.text import normalise
+from bot.engine.feature import Command
+from bot.engine.router import Router
 
 MAX_DESCRIPTION = 100  # Discord's limit for command and option descriptions
 MAX_CHOICES = 25

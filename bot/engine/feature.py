@@ -1,0 +1,171 @@
+"""A feature declares, in one place, everything it adds to the bot.
+
+Like a discord.py Cog or an aiogram Router per module: each package under handlers/ builds one
+`Feature` (its `feature.py`), and the composition root (bot/app.py) includes the features in a
+`Router`. The engine then only looks things up; the scheduler only runs the due-work hooks.
+
+    feature = Feature("cards")
+    feature.command("card", "Show one exercise card", args_hint="NAME")(card_command)
+    feature.action("card")(card_button)
+    feature.intent("card", names_a_card, priority=60)(card_by_name)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from bot.config import Settings
+    from bot.content.bundle import ContentBundle
+    from bot.engine.context import DialogInput, TurnContext
+    from bot.storage.models import Chat
+
+Handler = Callable[["TurnContext"], Awaitable[None]]
+DialogHandler = Callable[["TurnContext", "DialogInput"], Awaitable[None]]
+IntentMatcher = Callable[[str, "ContentBundle"], bool]
+# Whether the person behind this group-chat event may run `coach_only` commands.
+CoachCheck = Callable[["TurnContext"], Awaitable[bool]]
+# (session, content, chat, was_member, now): the bot joined or left `chat` (chat.bot_is_member
+# is the new state), inside the transaction that records it.
+MembershipHook = Callable[
+    ["AsyncSession", "ContentBundle", "Chat", bool, "datetime"], Awaitable[None]
+]
+
+
+@dataclass(frozen=True)
+class DueWork:
+    """What the scheduler's sweep hands a feature's hook on every pass."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    content: ContentBundle
+    settings: Settings
+    now: datetime
+
+
+# -> outbox rows written: a feature's due work (reminders, check-ins, club posts), run by the
+# scheduler's sweep on every pass in the hook's own transactions.
+SweepHook = Callable[[DueWork], Awaitable[int]]
+# A daily job (data retention): run once at start and then every day at the given UTC time.
+DailyJob = Callable[[DueWork], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    help: str
+    args_hint: str = ""
+    # Shown in platform command menus and /help; hidden ones still work.
+    listed: bool = True
+    coach_only: bool = False
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    matches: IntentMatcher
+    handler: Handler
+    priority: int  # lower runs first; safety-relevant intents (soreness) come before others
+
+
+@dataclass(frozen=True)
+class Daily:
+    name: str
+    job: DailyJob
+    hour: int
+    minute: int
+
+
+@dataclass
+class Feature:
+    """The commands, buttons, dialogs, plain-word intents, hooks and policies of one feature."""
+
+    name: str
+    commands: dict[str, Command] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    actions: dict[str, Handler] = field(default_factory=dict)
+    dialogs: dict[str, DialogHandler] = field(default_factory=dict)
+    intents: list[Intent] = field(default_factory=list)
+    fallback: Handler | None = None
+    membership_hooks: list[MembershipHook] = field(default_factory=list)
+    sweep_hooks: list[SweepHook] = field(default_factory=list)
+    daily_jobs: list[Daily] = field(default_factory=list)
+    # Who counts as a coach beyond the platform's admins (clubs: coaches added by /coach add).
+    coach_check: CoachCheck | None = None
+
+    def command(
+        self,
+        name: str,
+        help: str,
+        *,
+        args_hint: str = "",
+        aliases: tuple[str, ...] = (),
+        listed: bool = True,
+        coach_only: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            if len(set(aliases) | {name}) != len(aliases) + 1:
+                raise ValueError(f"command {name!r} lists an alias twice or itself")
+            for key in (name, *aliases):
+                claim({**self.commands, **self.aliases}, key, "command or alias")
+            self.commands[name] = Command(name, fn, help, args_hint, listed, coach_only)
+            self.aliases.update(dict.fromkeys(aliases, name))
+            return fn
+
+        return register
+
+    def action(self, name: str) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            claim(self.actions, name, "button action")
+            self.actions[name] = fn
+            return fn
+
+        return register
+
+    def dialog(self, kind: str) -> Callable[[DialogHandler], DialogHandler]:
+        def register(fn: DialogHandler) -> DialogHandler:
+            claim(self.dialogs, kind, "dialog")
+            self.dialogs[kind] = fn
+            return fn
+
+        return register
+
+    def intent(
+        self, name: str, matches: IntentMatcher, *, priority: int = 50
+    ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            claim({i.name: i for i in self.intents}, name, "intent")
+            self.intents.append(Intent(name, matches, fn, priority))
+            return fn
+
+        return register
+
+    def set_fallback(self, fn: Handler) -> Handler:
+        """The answer to words no intent understood (one feature in the whole bot)."""
+        self.fallback = fn
+        return fn
+
+    def on_membership(self, hook: MembershipHook) -> MembershipHook:
+        self.membership_hooks.append(hook)
+        return hook
+
+    def sweep(self, hook: SweepHook) -> SweepHook:
+        self.sweep_hooks.append(hook)
+        return hook
+
+    def daily(self, name: str, *, hour: int, minute: int) -> Callable[[DailyJob], DailyJob]:
+        def register(job: DailyJob) -> DailyJob:
+            self.daily_jobs.append(Daily(name, job, hour, minute))
+            return job
+
+        return register
+
+
+def claim(table: Mapping[str, object], key: str, what: str) -> None:
+    if key in table:
+        raise ValueError(f"{what} {key!r} registered twice")

@@ -1,0 +1,1 @@
+"""basics feature: see feature.py for what it adds."""

@@ -1,0 +1,1 @@
+"""cards feature: see feature.py for what it adds."""

@@ -1,0 +1,1 @@
+"""clubs feature: see feature.py for what it adds."""

@@ -1,0 +1,387 @@
+"""The /challenge dialog a coach runs in the club: library or own words, start day and time in
+the club's time zone, duration, weekly repeat, then a preview to confirm.
+
+Every answer is re-checked here (a forged choice is re-asked, never trusted); the coach role
+is checked again at the confirming tap, since it may have changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from bot.content.challenge_schema import ChallengeTemplate
+from bot.engine.context import DialogInput, TurnContext
+from bot.engine.events import Button
+from bot.storage.models import Challenge
+from handlers.clubs import challenges
+from handlers.clubs.coach_link import identity_of, private_chat_id
+from handlers.clubs.roles import is_coach
+from handlers.reminders.api import describe_zone, resolve_zone
+from scheduler.occurrences import zone
+
+DIALOG = "club_challenge"
+CUSTOM = "custom"
+NOW = "now"
+CONFIRM = "confirm"
+CANCEL = "cancel"
+ONCE = "once"
+WEEKLY = "weekly"
+MAX_CUSTOM = 300
+PRESET_TIMES = (6 * 60, 7 * 60, 12 * 60, 18 * 60, 19 * 60, 20 * 60)
+LENGTHS = ((7, "1 week"), (14, "2 weeks"), (5, "5 days"), (3, "3 days"))
+_TIME_RE = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$")
+_PER_ROW = 3
+
+
+def parse_time(text: str) -> int | None:
+    """ "7", "7:30", "19.05", "7pm" → minutes after midnight; None if it is no time."""
+    match = _TIME_RE.match(text.strip().casefold())
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    suffix = match.group(3)
+    if suffix and not 1 <= hour <= 12:
+        return None
+    if suffix == "pm" and hour != 12:
+        hour += 12
+    elif suffix == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return None
+    return hour * 60 + minute
+
+
+def _rows(buttons: list[Button], per_row: int = _PER_ROW) -> list[list[Button]]:
+    return [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+
+
+async def start(ctx: TurnContext) -> None:
+    tz = await challenges.last_timezone(ctx.session, ctx.chat) or ctx.user.timezone or "UTC"
+    ctx.start_dialog(DIALOG, {"stage": "pick", "tz": tz})
+    _ask_pick(ctx)
+
+
+def _cancel_button(ctx: TurnContext) -> Button:
+    return ctx.choice("Cancel", CANCEL)
+
+
+def _ask_pick(ctx: TurnContext, lead: str = "") -> None:
+    library = sorted(ctx.content.challenges.values(), key=lambda t: t.name)
+    lines = [lead] if lead else []
+    lines.append("**New club challenge.** Pick one from the library, or write your own:")
+    lines += [f"• **{t.name}**: {t.summary}" for t in library]
+    buttons = [[ctx.choice(t.name, f"t:{t.id}")] for t in library]
+    buttons.append([ctx.choice("Write my own", CUSTOM), _cancel_button(ctx)])
+    ctx.say("\n".join(lines), buttons=buttons)
+
+
+def _ask_custom(ctx: TurnContext, lead: str = "") -> None:
+    prompt = (
+        f"Type the challenge in one message (up to {MAX_CUSTOM} characters), for example "
+        '"20 glute bridges and a 30-second side plank each side, 4 days this week".'
+    )
+    ctx.say(f"{lead}\n\n{prompt}".strip(), buttons=[[_cancel_button(ctx)]])
+
+
+def _local_today(ctx: TurnContext, data: dict[str, Any]) -> date:
+    return ctx.now.astimezone(zone(data["tz"])).date()
+
+
+def _zone_hint(data: dict[str, Any]) -> str:
+    return (
+        f"Times are in **{data['tz']}**; to use another zone, type its name "
+        "(for example Europe/London)."
+    )
+
+
+def _ask_day(ctx: TurnContext, data: dict[str, Any], lead: str = "") -> None:
+    today = _local_today(ctx, data)
+    buttons = []
+    for offset in range(7):
+        day = today + timedelta(days=offset)
+        label = {0: "Today", 1: "Tomorrow"}.get(offset, f"{day:%a} {day.day}")
+        buttons.append(ctx.choice(label, f"d{offset}"))
+    text = f"{lead}\n\nWhich day should it start? {_zone_hint(data)}".strip()
+    ctx.say(text, buttons=[*_rows(buttons, 4), [_cancel_button(ctx)]])
+
+
+def _start_moment(data: dict[str, Any], minute: int) -> datetime:
+    day = date.fromisoformat(data["day"])
+    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone(data["tz"]))
+    return local.astimezone(zone("UTC"))
+
+
+def _ask_time(ctx: TurnContext, data: dict[str, Any], lead: str = "") -> None:
+    buttons = []
+    if data["day"] == _local_today(ctx, data).isoformat():
+        buttons.append(ctx.choice("Now", NOW))
+    for minute in PRESET_TIMES:
+        if _start_moment(data, minute) > ctx.now:
+            buttons.append(ctx.choice(f"{minute // 60:02d}:{minute % 60:02d}", f"m{minute}"))
+    text = (
+        f"{lead}\n\nWhat time should I post it? Pick one or type a time like 7:30. "
+        f"{_zone_hint(data)}"
+    ).strip()
+    ctx.say(text, buttons=[*_rows(buttons), [_cancel_button(ctx)]])
+
+
+def _ask_length(ctx: TurnContext, lead: str = "") -> None:
+    buttons = [ctx.choice(label, f"n{days}") for days, label in LENGTHS]
+    text = f"{lead}\n\nHow long should it run?".strip()
+    ctx.say(text, buttons=[*_rows(buttons, 2), [_cancel_button(ctx)]])
+
+
+def _ask_target(ctx: TurnContext, data: dict[str, Any], lead: str = "") -> None:
+    days = data["days"]
+    options = sorted({days, *(n for n in (5, 4, 3, 2, 1) if n < days)}, reverse=True)
+    buttons = [ctx.choice("Every day" if n == days else f"{n} days", f"g{n}") for n in options[:6]]
+    text = (
+        f"{lead}\n\nOn how many of the {days} days should people tap Done to reach the goal? "
+        "Pick one or type a number."
+    ).strip()
+    ctx.say(text, buttons=[*_rows(buttons), [_cancel_button(ctx)]])
+
+
+def _ask_repeat(ctx: TurnContext, lead: str = "") -> None:
+    text = f"{lead}\n\nRun it once, or start it again every week?".strip()
+    ctx.say(
+        text,
+        buttons=[
+            [ctx.choice("Just once", ONCE), ctx.choice("Every week", WEEKLY)],
+            [_cancel_button(ctx)],
+        ],
+    )
+
+
+def _plan(data: dict[str, Any], now: datetime) -> challenges.Plan:
+    starts_at = now if data["minute"] is None else _start_moment(data, data["minute"])
+    return challenges.Plan(
+        title=data["title"],
+        details=data["details"],
+        template_id=data.get("template"),
+        target_days=data["target"],
+        days=data["days"],
+        timezone=data["tz"],
+        starts_at=starts_at,
+        repeat_weekly=data.get("repeat", False),
+    )
+
+
+def _draft(plan: challenges.Plan) -> Challenge:
+    """An unsaved challenge, to render the preview exactly as the post will read."""
+    return Challenge(
+        title=plan.title,
+        details=plan.details,
+        target_days=plan.target_days,
+        days=plan.days,
+        timezone=plan.timezone,
+        starts_at=plan.starts_at,
+        ends_at=challenges.ends_at(plan.starts_at, plan.timezone, plan.days),
+    )
+
+
+def _ask_confirm(ctx: TurnContext, data: dict[str, Any]) -> None:
+    plan = _plan(data, ctx.now)
+    when = (
+        "right away"
+        if data["minute"] is None
+        else f"on {challenges.moment_label(plan.starts_at, plan.timezone)}"
+    )
+    repeat = " It starts again every week until a coach stops it." if plan.repeat_weekly else ""
+    preview = challenges.post_text(_draft(plan), ctx.content.clubs)
+    ctx.say(
+        f"Here's the post I'll send to this group {when}, with **Join** and **Done today** "
+        f"buttons.{repeat}\n\n———\n{preview}",
+        buttons=[[ctx.choice("Schedule it", CONFIRM), _cancel_button(ctx)]],
+    )
+
+
+def _template(ctx: TurnContext, choice: str) -> ChallengeTemplate | None:
+    return (
+        ctx.content.challenges.get(choice.removeprefix("t:")) if choice.startswith("t:") else None
+    )
+
+
+async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
+    assert ctx.dialog is not None
+    data = ctx.dialog.data
+    if answer.choice == CANCEL:
+        ctx.end_dialog()
+        ctx.say("Okay, no challenge was set. Nothing was changed.")
+        return
+    stage = data.get("stage")
+    if stage == "pick":
+        _on_pick(ctx, data, answer)
+    elif stage == "custom":
+        _on_custom(ctx, data, answer)
+    elif stage == "day":
+        await _on_day(ctx, data, answer)
+    elif stage == "time":
+        await _on_time(ctx, data, answer)
+    elif stage == "length":
+        _on_length(ctx, data, answer)
+    elif stage == "target":
+        _on_target(ctx, data, answer)
+    elif stage == "repeat":
+        _on_repeat(ctx, data, answer)
+    elif stage == "confirm":
+        await _on_confirm(ctx, data, answer)
+    else:  # a row from an older version of this dialog
+        ctx.end_dialog()
+        ctx.say("Let's start that again: type /challenge.")
+
+
+def _on_pick(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+    if answer.choice == CUSTOM:
+        data["stage"] = "custom"
+        _ask_custom(ctx)
+        return
+    template = _template(ctx, answer.choice or "")
+    if template is None:
+        _ask_pick(ctx, "Please pick a challenge with the buttons, or press **Write my own**.")
+        return
+    data.update(
+        stage="day",
+        template=template.id,
+        title=template.name,
+        details=template.details(),
+        week_target=template.target_days,
+    )
+    _ask_day(ctx, data, f"**{template.name}**, good choice.")
+
+
+def _on_custom(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+    text = " ".join((answer.text or "").split()) if answer.choice is None else ""
+    if not 5 <= len(text) <= MAX_CUSTOM:
+        lead = (
+            f"That's {len(text)} characters; please keep it under {MAX_CUSTOM}."
+            if len(text) > MAX_CUSTOM
+            else "Please type the challenge as a message."
+        )
+        _ask_custom(ctx, lead)
+        return
+    title = text if len(text) <= 60 else text[:57].rstrip() + "…"
+    data.update(stage="day", template=None, title=title, details=text, week_target=None)
+    _ask_day(ctx, data, "Got it.")
+
+
+async def _typed_zone(ctx: TurnContext, data: dict[str, Any], text: str) -> str:
+    """A zone typed instead of an answer: set it, or say why not. Returns the lead line."""
+    guess = resolve_zone(text)
+    if guess.zone is not None:
+        data["tz"] = guess.zone
+        return f"Times are now in {describe_zone(guess.zone, ctx.now)}."
+    shown = " ".join(text.split())[:40]
+    hint = f" Did you mean {', '.join(guess.suggestions)}?" if guess.suggestions else ""
+    return f"I didn't understand “{shown}”.{hint}"
+
+
+async def _on_day(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+    choice = answer.choice or ""
+    if answer.choice is None:
+        _ask_day(ctx, data, await _typed_zone(ctx, data, answer.text or ""))
+        return
+    if not (choice.startswith("d") and choice[1:].isdigit() and int(choice[1:]) < 7):
+        _ask_day(ctx, data, "Please pick a day with the buttons.")
+        return
+    data["day"] = (_local_today(ctx, data) + timedelta(days=int(choice[1:]))).isoformat()
+    data["stage"] = "time"
+    _ask_time(ctx, data)
+
+
+async def _on_time(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+    minute: int | None
+    today = data["day"] == _local_today(ctx, data).isoformat()
+    if answer.choice == NOW and today:
+        minute = None
+    elif answer.choice is not None and answer.choice[1:].isdigit() and answer.choice[0] == "m":
+        minute = int(answer.choice[1:])
+        if minute >= 24 * 60:
+            _ask_time(ctx, data, "Please pick a time with the buttons.")
+            return
+    elif answer.choice is None and (typed := parse_time(answer.text or "")) is not None:
+        minute = typed
+    elif answer.choice is None:
+        _ask_time(ctx, data, await _typed_zone(ctx, data, answer.text or ""))
+        return
+    else:
+        _ask_time(ctx, data, "Please pick a time with the buttons.")
+        return
+    if minute is not None and _start_moment(data, minute) <= ctx.now:
+        _ask_time(ctx, data, "That time has already passed. Pick a later one, or “Now”.")
+        return
+    data["minute"] = minute
+    data["stage"] = "length"
+    _ask_length(ctx)
+
+
+def _on_length(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+    allowed = {f"n{days}": days for days, _ in LENGTHS}
+    if answer.choice not in allowed:
+        _ask_length(ctx, "Please pick a length with the buttons.")
+        return
+    days = allowed[answer.choice]
+    data["days"] = days
+    if data.get("week_target") is None:
+        data["stage"] = "target"
+        _ask_target(ctx, data)
+        return
+    data["target"] = challenges.scaled_target(data["week_target"], days)
+    _after_target(ctx, data)
+
+
+def _on_target(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+    raw = (answer.choice or "").removeprefix("g") if answer.choice else (answer.text or "")
+    raw = raw.strip()
+    if not (raw.isdigit() and 1 <= int(raw) <= data["days"]):
+        _ask_target(ctx, data, f"Please choose a number from 1 to {data['days']}.")
+        return
+    data["target"] = int(raw)
+    _after_target(ctx, data)
+
+
+def _after_target(ctx: TurnContext, data: dict[str, Any]) -> None:
+    if data["days"] <= 7:
+        data["stage"] = "repeat"
+        _ask_repeat(ctx)
+        return
+    data["repeat"] = False
+    data["stage"] = "confirm"
+    _ask_confirm(ctx, data)
+
+
+def _on_repeat(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+    if answer.choice not in (ONCE, WEEKLY):
+        _ask_repeat(ctx, "Please pick one of the buttons.")
+        return
+    data["repeat"] = answer.choice == WEEKLY
+    data["stage"] = "confirm"
+    _ask_confirm(ctx, data)
+
+
+async def _on_confirm(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+    if answer.choice != CONFIRM:
+        _ask_confirm(ctx, data)
+        return
+    ctx.end_dialog()
+    if not await is_coach(ctx):
+        ctx.say(ctx.content.clubs.coach_only)
+        return
+    plan = _plan(data, ctx.now)
+    if data["minute"] is not None and plan.starts_at <= ctx.now:
+        ctx.say("The start time passed while we were talking, so I'll post it right away.")
+    challenge = await challenges.create(ctx.session, ctx.chat, ctx.user.id, plan, ctx.now)
+    if challenge.starts_at <= ctx.now:
+        await challenges.queue_post(ctx.session, challenge, ctx.chat, ctx.content.clubs, ctx.now)
+        lines = [f"Done: **{challenge.title}** is on its way to the group now."]
+    else:
+        when = challenges.moment_label(challenge.starts_at, challenge.timezone)
+        lines = [f"Scheduled: **{challenge.title}** will be posted here on {when}."]
+    if challenge.repeat_weekly:
+        lines.append("It starts again every week; a coach can stop it with /challenge.")
+    lines.append("When it ends I'll post the results here and send you a private report.")
+    if private_chat_id(ctx.user, await identity_of(ctx)) is None:
+        lines.append(ctx.content.clubs.report_unreachable)
+    ctx.say("\n\n".join(lines))

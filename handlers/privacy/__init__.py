@@ -1,0 +1,1 @@
+"""privacy feature: see feature.py for what it adds."""

@@ -1,0 +1,153 @@
+"""/export and /forget: a copy of everything stored about a person, and erasing all of it.
+
+What counts as "about a person" is decided in one place, bot/privacy.py, from the schema. Both
+commands run privately: in a group the export is sent privately, and /forget continues in a
+private chat, so nobody else sees what is stored or that it was deleted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from bot import privacy
+from bot.content.text import normalise
+from bot.engine.context import DialogInput, TurnContext
+from bot.engine.events import Reply, ReplyIntent
+
+DIALOG = "forget"
+ACTION = "forget"
+ERASE = "erase"
+KEEP = "keep"
+
+EXPORT_READY = (
+    "Here is everything I store about you, as a JSON file. It includes any soreness answers "
+    "you let me keep, so store it somewhere private."
+)
+EXPORT_GROUP = "I'll send it to you privately."
+FORGET_GROUP = "Let's do that in a private chat, so nobody else sees what is stored."
+FORGET_GROUP_BUTTON = "Continue privately"
+FORGET_ASK = (
+    "This deletes everything I store about you, for good:\n{summary}\n\n"
+    "I can't undo it. If you want a copy first, type /export before you choose."
+)
+FORGET_REASK = "Please choose with the buttons: delete everything, or keep it."
+FORGET_YES = "Delete everything"
+FORGET_NO = "Keep my data"
+FORGET_DONE = (
+    "Done. I deleted:\n{summary}\n\n"
+    "I no longer store anything about you. If you write to me again, I'll start afresh."
+)
+FORGET_KEPT = "Okay, I kept everything. Nothing was deleted."
+_KEEP_WORDS = {"no", "keep", "keep it", "keep my data", "cancel", "stop"}
+
+# What each table means to the person, singular and plural; other tables show their name.
+KIND_LABELS: dict[str, tuple[str, str]] = {
+    "users": ("profile (your name and platform id)", "profiles"),
+    "chats": ("private chat with me", "private chats with me"),
+    "dialog_states": ("unfinished conversation", "unfinished conversations"),
+    "consents": ("consent choice", "consent choices"),
+    "triage_reports": ("soreness check result", "soreness check results"),
+    "session_logs": ("core session log", "core session logs"),
+    "outbox": ("message to you (sent or waiting)", "messages to you (sent or waiting)"),
+    "reminder_rules": ("reminder", "reminders"),
+    "checkins": ("follow-up question", "follow-up questions"),
+    "club_members": ("club membership", "club memberships"),
+    "coach_identities": ("coach account link", "coach account links"),
+    "coach_link_codes": ("club link code", "club link codes"),
+    "challenge_participants": ("challenge you joined", "challenges you joined"),
+    "challenge_dones": ("challenge day done", "challenge days done"),
+    "broadcasts": ("coach broadcast", "coach broadcasts"),
+}
+
+
+def describe(counts: dict[str, int]) -> str:
+    """One line per kind, such as "• 3 soreness check results", biggest first."""
+    lines = []
+    for table, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        one, many = KIND_LABELS.get(table, (table.replace("_", " "), table.replace("_", " ")))
+        lines.append(f"• {n} {one if n == 1 else many}")
+    return "\n".join(lines) or "• nothing"
+
+
+# --- /export ---------------------------------------------------------------------------------
+
+
+async def export(ctx: TurnContext, exports: Path) -> None:
+    data = await privacy.export(ctx.session, ctx.user, ctx.now)
+    path = await asyncio.to_thread(_write_private_file, exports, data, ctx.now.strftime)
+    if ctx.in_group:
+        ctx.say(EXPORT_GROUP)
+        ctx.say(EXPORT_READY, attachment=path, intent=ReplyIntent.PRIVATE)
+    else:
+        ctx.say(EXPORT_READY, attachment=path)
+
+
+def _write_private_file(folder: Path, data: dict[str, Any], stamp: Any) -> Path:
+    """Readable by the bot's user only: the file holds health answers. The name carries no
+    personal id; the retention job deletes old exports."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = folder / f"corecoach-export-{stamp('%Y%m%d-%H%M%S')}-{secrets.token_hex(6)}.json"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(data, file, ensure_ascii=False, indent=2, default=str)
+    return path
+
+
+# --- /forget ---------------------------------------------------------------------------------
+
+
+async def forget(ctx: TurnContext) -> None:
+    if ctx.in_group:
+        ctx.say(
+            FORGET_GROUP,
+            buttons=[[ctx.action(FORGET_GROUP_BUTTON, ACTION, "start", private=True)]],
+        )
+        return
+    await begin_forget(ctx)
+
+
+async def begin_forget(ctx: TurnContext) -> None:
+    """Show what would be deleted and ask to confirm (also the "continue privately" button)."""
+    ctx.start_dialog(DIALOG)
+    counts = await privacy.count(ctx.session, ctx.user)
+    _ask(ctx, FORGET_ASK.format(summary=describe(counts)))
+
+
+def _ask(ctx: TurnContext, text: str) -> None:
+    _say(ctx, text, buttons=[[ctx.choice(FORGET_YES, ERASE), ctx.choice(FORGET_NO, KEEP)]])
+
+
+async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
+    # Typing is never enough to delete: only the button is, so a stray "yes" can't erase.
+    typed_keep = given.text is not None and normalise(given.text) in _KEEP_WORDS
+    if given.choice == KEEP or typed_keep:
+        ctx.end_dialog()
+        _say(ctx, FORGET_KEPT)
+        return
+    if given.choice != ERASE:
+        _ask(ctx, FORGET_REASK)
+        return
+    ctx.end_dialog()
+    removed = await privacy.erase(ctx.session, ctx.user)
+    # This very conversation was one of the rows; listing it would only puzzle.
+    removed["dialog_states"] = removed.get("dialog_states", 1) - 1
+    _say(ctx, FORGET_DONE.format(summary=describe({k: n for k, n in removed.items() if n})))
+
+
+def _say(ctx: TurnContext, text: str, **kwargs: Any) -> Reply:
+    # Reached from a group only through a platform that answers there privately (Discord).
+    return ctx.say(text, intent=ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW, **kwargs)
+
+
+async def privacy_command(ctx: TurnContext) -> None:
+    ctx.say(ctx.content.texts.privacy)
+
+
+async def export_command(ctx: TurnContext) -> None:
+    # Exports go to data_dir/exports: the retention job deletes old ones.
+    await export(ctx, ctx.data_dir / privacy.EXPORTS_SUBDIR)

@@ -1,0 +1,1 @@
+"""progress feature: see feature.py for what it adds."""

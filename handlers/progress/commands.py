@@ -1,0 +1,99 @@
+"""/progress: sessions this week against the goal, the streak, minutes of core work, the last
+sessions, and a chart of the last weeks (a PNG under the data folder, sent as a picture)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from bot.engine.context import TurnContext
+from bot.engine.events import ReplyIntent
+from bot.storage.models import SessionLog
+from handlers.progress import chart as progress_chart
+from handlers.sessions import api as sessions
+from handlers.sessions.api import (
+    CHART_WEEKS,
+    SESSION_ACTION,
+    dose_advice,
+    local_label,
+    minutes,
+    step_pct,
+    streak,
+    weeks,
+)
+
+log = logging.getLogger("corecoach.progress")
+
+LAST_SHOWN = 5
+CHARTS_FOLDER = "charts"
+
+
+def chart_path(data_dir: Path, user_id: int) -> Path:
+    # The internal row id, not the platform id: file names leak nothing about the person.
+    return data_dir / CHARTS_FOLDER / f"progress-{user_id}.png"
+
+
+async def progress(ctx: TurnContext) -> None:
+    await show_progress(ctx, ctx.data_dir)
+
+
+async def show_progress(ctx: TurnContext, data_dir: Path) -> None:
+    texts = ctx.content.sessions.texts
+    intent = ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW
+    rows = await sessions.history(ctx.session, ctx.user, ctx.now)
+    if not rows:
+        ctx.say(
+            texts.progress_empty,
+            buttons=[[ctx.action("Start a session", SESSION_ACTION, "start")]],
+            intent=intent,
+        )
+        return
+    today = sessions.local_day(ctx.user, ctx.now)
+    logged = sessions.as_logged(ctx.user, rows)
+    recent = weeks(logged, today)
+    this_week = recent[-1]
+    in_chart = sum(w.sessions for w in recent)
+    chart_seconds = sum(w.work_seconds for w in recent)
+    run = streak(logged, today)
+    lines = [
+        texts.progress_week.format(
+            count=this_week.sessions, minutes=round(this_week.work_seconds / 60)
+        ),
+        texts.progress_streak.format(weeks=run) if run else texts.progress_no_streak,
+        texts.progress_total.format(count=in_chart, minutes=round(chart_seconds / 60)),
+        "",
+        texts.progress_last,
+        *(_line(ctx, row) for row in rows[:LAST_SHOWN]),
+    ]
+    advice = dose_advice(logged, today)
+    if advice.suggested:
+        lines += [
+            "",
+            texts.progression_offer.format(pct=step_pct(advice.current, advice.suggested)),
+        ]
+    elif advice.at_cap:
+        lines += ["", texts.progression_at_cap]
+    title = f"{texts.chart_title}, last {CHART_WEEKS} weeks"
+    target = chart_path(data_dir, ctx.user.id).resolve()
+    try:
+        # Drawing and writing take a few milliseconds: off the event loop other turns run on.
+        image: Path | None = await asyncio.to_thread(progress_chart.render, recent, target, title)
+    except OSError as exc:  # a read-only or full data folder: the numbers still go out
+        log.warning("progress.chart_failed", extra={"error": type(exc).__name__})
+        image = None
+    ctx.say(
+        "\n".join(lines),
+        title=texts.progress_title,
+        image=image,
+        buttons=[[ctx.action("Start a session", SESSION_ACTION, "start")]],
+        intent=intent,
+    )
+
+
+def _line(ctx: TurnContext, row: SessionLog) -> str:
+    texts = ctx.content.sessions.texts
+    day = local_label(row.finished_at.astimezone(sessions.zone_of(ctx.user)))
+    level = texts.levels[row.level].label.casefold() if row.level in texts.levels else row.level
+    how = "finished" if row.completed else "stopped early"
+    return f"• {day}: {level}, {row.moves_done} moves, about {minutes(row.work_seconds)} min, {how}"

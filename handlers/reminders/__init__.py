@@ -1,0 +1,1 @@
+"""reminders feature: see feature.py for what it adds."""

@@ -1,0 +1,1 @@
+"""sessions feature: see feature.py for what it adds."""

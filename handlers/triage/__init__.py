@@ -1,0 +1,1 @@
+"""triage feature: see feature.py for what it adds."""

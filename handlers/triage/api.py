@@ -1,0 +1,17 @@
+"""What other features may ask of the soreness check: stored outcomes and the consent to
+keep them (sessions: "was rest advised recently?"), and the button that starts a new check."""
+
+from __future__ import annotations
+
+from handlers.triage.reports import health_consent, latest_report, no_core_work_outcomes
+
+START_ACTION = "triage"  # triage:start opens a new soreness check (privately in a group)
+START_ARG = "start"
+
+__all__ = [
+    "START_ACTION",
+    "START_ARG",
+    "health_consent",
+    "latest_report",
+    "no_core_work_outcomes",
+]
