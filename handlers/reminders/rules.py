@@ -14,7 +14,6 @@ from bot.content.reminder_schema import ReminderTexts
 from bot.engine.events import Button, Reply
 from bot.engine.payloads import action_payload
 from bot.storage.models import Chat, ReminderRule, User
-from handlers.sessions.api import SESSION_ACTION, START_ARG
 from scheduler import outbox
 from scheduler.occurrences import (
     DAY_NAMES,
@@ -32,8 +31,9 @@ SNOOZE_WINDOW = timedelta(hours=12)
 
 SNOOZE_ACTION = "rem_snooze"
 SKIP_ACTION = "rem_skip"
-# Answered by the guided sessions feature.
-START_SESSION_PAYLOAD = action_payload(SESSION_ACTION, START_ARG)
+# Answered by the guided sessions feature (its `session` action): named, not imported, so
+# reminders need nothing of sessions and sessions (through triage) may ask for a time zone.
+START_SESSION_PAYLOAD = action_payload("session", "start")
 
 
 def weekly(rule: ReminderRule) -> WeeklyTime:
