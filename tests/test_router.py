@@ -10,9 +10,12 @@ from bot.content.bundle import ContentBundle
 from bot.content.text import normalise
 from bot.engine.commands import parse_command
 from bot.engine.context import TurnContext
+from bot.engine.events import ReplyIntent
 from bot.engine.feature import Feature
+from bot.engine.payloads import action_payload
 from bot.engine.router import Router
 from tests.echo_dialog import echo_bot
+from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock
 
 
@@ -213,3 +216,31 @@ async def test_hidden_commands_work_but_are_not_listed(echo: ChatHarness) -> Non
     await ann.say("/help")
     assert "/echo" in ann.text()
     assert "/boom" not in ann.text()
+
+
+async def test_the_private_policy_sends_a_groups_answers_privately(
+    sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
+) -> None:
+    """A feature marks a command or button `private`; the engine, not the handler, keeps the
+    answers out of the group."""
+    personal = Feature("personal")
+
+    @personal.command("mine", "test: something personal", private=True)
+    @personal.action("mine", private=True)
+    async def mine(ctx: TurnContext) -> None:
+        ctx.say("your streak is 3 weeks")
+
+    @personal.command("ours", "test: something for the group")
+    async def ours(ctx: TurnContext) -> None:
+        ctx.say("the club ran 300 km")
+
+    bot = ChatHarness(build_engine(sqlite_db, content, extra=[personal], clock=clock))
+    in_group = bot.person("ann", group="harriers")
+    [reply] = await in_group.say("/mine")
+    assert reply.intent is ReplyIntent.PRIVATE
+    [reply] = await in_group.press_payload(action_payload("mine"))
+    assert reply.intent is ReplyIntent.PRIVATE
+    [reply] = await in_group.say("/ours")
+    assert reply.intent is ReplyIntent.NEW
+    [reply] = await bot.person("ann").say("/mine")
+    assert reply.intent is ReplyIntent.NEW

@@ -25,7 +25,7 @@ from bot.content.bundle import ContentBundle
 from bot.engine import dialog_store, payloads
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.dialog_store import StoredDialog
-from bot.engine.events import Actor, Inbound, Place, Reply
+from bot.engine.events import Actor, Inbound, Place, Reply, ReplyIntent
 from bot.engine.router import Router
 from bot.logsafe import hashed
 from bot.storage.models import Chat, DialogState, User, utcnow
@@ -229,6 +229,8 @@ class Engine:
         if isinstance(parsed, payloads.ActionPayload) and parsed.name in self.router.actions:
             ctx.action_arg = parsed.arg
             await self.router.actions[parsed.name](ctx)
+            if parsed.name in self.router.private_actions:
+                _private_in_group(ctx)
             return
         ctx.say(UNKNOWN_BUTTON)
 
@@ -239,6 +241,8 @@ class Engine:
             return
         if command is not None:
             await command.handler(ctx)
+            if command.private:
+                _private_in_group(ctx)
             return
         names = [c.name for c in self.router.listed_commands()]
         guess = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
@@ -258,6 +262,14 @@ class Engine:
                 return
         if self.router.fallback is not None:
             await self.router.fallback(ctx)
+
+
+def _private_in_group(ctx: TurnContext) -> None:
+    """A feature's `private` policy: in a group, the person's answers go to them privately."""
+    if ctx.in_group:
+        for reply in ctx.replies:
+            if reply.intent is ReplyIntent.NEW:
+                reply.intent = ReplyIntent.PRIVATE
 
 
 # Built once: constructing a statement costs more CPU than SQLite takes to run it.

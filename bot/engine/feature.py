@@ -62,7 +62,9 @@ class Command:
     args_hint: str = ""
     # Shown in platform command menus and /help; hidden ones still work.
     listed: bool = True
-    coach_only: bool = False
+    # Policies the engine applies, so no handler repeats them:
+    coach_only: bool = False  # in a group, refused unless the person is a coach
+    private: bool = False  # in a group, every new reply goes to the person privately
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,8 @@ class Feature:
     commands: dict[str, Command] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
+    # Button actions whose answers are personal: private in a group (Command.private).
+    private_actions: set[str] = field(default_factory=set)
     dialogs: dict[str, DialogHandler] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
     fallback: Handler | None = None
@@ -107,22 +111,25 @@ class Feature:
         aliases: tuple[str, ...] = (),
         listed: bool = True,
         coach_only: bool = False,
+        private: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             if len(set(aliases) | {name}) != len(aliases) + 1:
                 raise ValueError(f"command {name!r} lists an alias twice or itself")
             for key in (name, *aliases):
                 claim({**self.commands, **self.aliases}, key, "command or alias")
-            self.commands[name] = Command(name, fn, help, args_hint, listed, coach_only)
+            self.commands[name] = Command(name, fn, help, args_hint, listed, coach_only, private)
             self.aliases.update(dict.fromkeys(aliases, name))
             return fn
 
         return register
 
-    def action(self, name: str) -> Callable[[Handler], Handler]:
+    def action(self, name: str, *, private: bool = False) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             claim(self.actions, name, "button action")
             self.actions[name] = fn
+            if private:
+                self.private_actions.add(name)
             return fn
 
         return register

@@ -50,6 +50,7 @@ class Router:
     commands: dict[str, Command] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
+    private_actions: set[str] = field(default_factory=set)
     dialogs: dict[str, DialogHandler] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
     fallback: Handler | None = None
@@ -87,6 +88,7 @@ class Router:
         self.commands.update(feature.commands)
         self.aliases.update(feature.aliases)
         self.actions.update(feature.actions)
+        self.private_actions |= feature.private_actions
         self.dialogs.update(feature.dialogs)
         self.intents = sorted([*self.intents, *feature.intents], key=lambda i: i.priority)
         self.fallback = feature.fallback or self.fallback

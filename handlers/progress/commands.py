@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 
 from bot.engine.context import TurnContext
-from bot.engine.events import ReplyIntent
 from bot.storage.models import SessionLog
 from handlers.progress import chart as progress_chart
 from handlers.sessions import api as sessions
@@ -40,13 +39,11 @@ async def progress(ctx: TurnContext) -> None:
 
 async def show_progress(ctx: TurnContext, data_dir: Path) -> None:
     texts = ctx.content.sessions.texts
-    intent = ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW
     rows = await sessions.history(ctx.session, ctx.user, ctx.now)
     if not rows:
         ctx.say(
             texts.progress_empty,
             buttons=[[ctx.action("Start a session", SESSION_ACTION, "start")]],
-            intent=intent,
         )
         return
     today = sessions.local_day(ctx.user, ctx.now)
@@ -87,7 +84,6 @@ async def show_progress(ctx: TurnContext, data_dir: Path) -> None:
         title=texts.progress_title,
         image=image,
         buttons=[[ctx.action("Start a session", SESSION_ACTION, "start")]],
-        intent=intent,
     )
 
 

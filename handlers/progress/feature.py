@@ -7,5 +7,8 @@ from handlers.progress.commands import progress
 from handlers.sessions.api import PROGRESS_ACTION
 
 feature = Feature("progress")
-feature.command("progress", "Your core sessions: streak, minutes and a chart")(progress)
-feature.action(PROGRESS_ACTION)(progress)
+# Personal: in a group the answer goes to the person privately.
+feature.command("progress", "Your core sessions: streak, minutes and a chart", private=True)(
+    progress
+)
+feature.action(PROGRESS_ACTION, private=True)(progress)
