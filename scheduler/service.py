@@ -21,6 +21,7 @@ from bot.delivery import Transport
 from bot.storage.models import Outbox, utcnow
 from scheduler.outbox import FINAL_STATUSES
 from scheduler.pacing import PacingPolicy
+from scheduler.quiet import QuietHours
 from scheduler.retention import add_retention_job
 from scheduler.sender import Sender, SenderConfig
 from scheduler.sweep import SweepConfig, Sweeper
@@ -41,7 +42,7 @@ OUTBOX_KEEP = timedelta(days=7)
 def sweep_config(settings: Settings) -> SweepConfig:
     return SweepConfig(
         reminder_grace=timedelta(minutes=settings.reminder_grace_minutes),
-        quiet=settings.quiet_hours,
+        quiet=QuietHours(settings.quiet_hours),
         default_timezone=settings.default_timezone,
     )
 
