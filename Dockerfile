@@ -1,23 +1,31 @@
 # Core Coach: `docker build -t corecoach .`, then see docker-compose.example.yml and the
 # README's "Operations" section. Linted by hadolint in `make lint`.
 
-# Build stage: the package and its dependencies in a virtualenv. Wheels exist for every
-# dependency on linux/amd64 and arm64, so no compiler is needed here either.
+# Build stage: the package and its dependencies in a virtualenv. The dependencies come from
+# the lock (requirements.txt: exact versions with hashes, `make lock`), then the package alone
+# with --no-deps, built by the lock's setuptools (--no-build-isolation), so nothing unpinned
+# gets in. `make lock` checks that every pin has a wheel for linux/amd64 and arm64, so no
+# compiler is needed here either.
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
+# Before the sources: this layer is rebuilt only when the lock changes.
+COPY requirements.txt ./
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements.txt
 COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY scheduler ./scheduler
 # The migrations travel inside the package (bot/storage/migrations, package data). -I: check
-# the installed package, not ./bot beside it. pip has done its work: not in the runtime image.
-RUN pip install --no-cache-dir . \
+# the installed package, not ./bot beside it. pip check: the lock has all pyproject.toml asks
+# for. pip and setuptools have done their work: not in the runtime image.
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
+    && python -m pip check \
     && python -I -c "import bot.storage.db as d; assert (d.MIGRATIONS_DIR / 'env.py').is_file()" \
-    && python -m pip uninstall --yes pip
+    && python -m pip uninstall --yes setuptools pip
 
 # Runtime stage: the virtualenv, the content folder and a non-root user; nothing else.
 FROM python:3.11-slim

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"corecoach: configuration error: {exc}", file=sys.stderr)
         return 2
-    logsafe.configure(settings.log_level)
+    logsafe.configure(settings.log_level, salt=settings.log_salt)
     if args.command == "discord" and not settings.discord_token:
         print("corecoach: set DISCORD_BOT_TOKEN to talk to Discord", file=sys.stderr)
         return 2

@@ -1,4 +1,8 @@
-"""Settings, all from environment variables. A wrong value stops the bot with the variable named."""
+"""Settings, all from environment variables. A wrong value stops the bot with the variable named.
+
+`Settings.from_env` is the one place that reads the environment: the CLI builds one Settings
+at start-up and passes it (or values from it) down; no other module looks at os.environ.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.content.bundle import DEFAULT_CONTENT_DIR
-from scheduler.quiet import QuietHours
+from bot.logsafe import DEFAULT_SALT
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/corecoach.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The content/ folder of this checkout: bot.content.bundle's DEFAULT_CONTENT_DIR, not imported
+# from there because that pulls in the content schemas and scheduler/ (config stays a leaf).
+DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
 # Files the bot writes besides the database (progress charts), relative to the working folder.
 DEFAULT_DATA_DIR = Path("data")
+MINUTES_PER_DAY = 24 * 60
+_SPAN_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
 
 class ConfigError(Exception):
@@ -24,18 +32,48 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class QuietSpan:
+    """COACH_QUIET_HOURS as plain values: a daily local span [start, end) in minutes after
+    midnight; start == end means none. scheduler/quiet.py does the clock maths on it."""
+
+    start: int = 22 * 60
+    end: int = 7 * 60
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.start < MINUTES_PER_DAY and 0 <= self.end < MINUTES_PER_DAY):
+            raise ValueError(f"minutes of the day are 0-{MINUTES_PER_DAY - 1}")
+
+    @classmethod
+    def parse(cls, text: str) -> QuietSpan:
+        """ "22:00-07:00", or "off" (or "none") for none."""
+        if text.strip().casefold() in ("off", "none"):
+            return cls(0, 0)
+        match = _SPAN_RE.match(text.strip())
+        if match is None:
+            raise ValueError("expected HH:MM-HH:MM or off")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError("hours 0-23, minutes 0-59")
+        return cls(h1 * 60 + m1, h2 * 60 + m2)
+
+
+@dataclass(frozen=True)
 class Settings:
-    database_url: str = DEFAULT_DATABASE_URL
+    # repr=False on whatever may hold a secret (a password in the URL, tokens, the log salt):
+    # a Settings that ends up in a log or a traceback does not carry them along.
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)
     content_dir: Path = DEFAULT_CONTENT_DIR
     log_level: str = "WARNING"
     data_dir: Path = DEFAULT_DATA_DIR
-    telegram_token: str | None = None
+    telegram_token: str | None = field(default=None, repr=False)
     telegram_api_base_url: str | None = None
-    discord_token: str | None = None
+    discord_token: str | None = field(default=None, repr=False)
+    # Key of the hashed ids in logs (bot.logsafe.configure).
+    log_salt: str = field(default=DEFAULT_SALT, repr=False)
     # Proactive messages (scheduler/): see the README's configuration table.
     sweep_seconds: float = 20.0
     reminder_grace_minutes: int = 60
-    quiet_hours: QuietHours = field(default_factory=QuietHours)
+    quiet_hours: QuietSpan = QuietSpan()
     default_timezone: str = "UTC"
     telegram_rate: float = 30.0
     discord_rate: float = 10.0
@@ -47,7 +85,7 @@ class Settings:
     # Telegram (bot/adapters/telegram/): see the README's "Telegram" section.
     telegram_mode: str = "polling"  # or "webhook"
     telegram_webhook_url: str | None = None
-    telegram_webhook_secret: str | None = None
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
     telegram_webhook_listen: str = "0.0.0.0"
     telegram_webhook_port: int = 8443
     # Operations (bot/ops/): /healthz and /metrics; port 0 turns the server off.
@@ -77,7 +115,7 @@ class Settings:
         if level not in LOG_LEVELS:
             raise ConfigError(f"COACH_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
         try:
-            quiet = QuietHours.parse(get("COACH_QUIET_HOURS") or "22:00-07:00")
+            quiet = QuietSpan.parse(get("COACH_QUIET_HOURS") or "22:00-07:00")
         except ValueError as exc:
             raise ConfigError(f"COACH_QUIET_HOURS: {exc} (e.g. 22:00-07:00)") from None
         default_tz = get("COACH_DEFAULT_TIMEZONE") or "UTC"
@@ -87,12 +125,13 @@ class Settings:
             database_url=url,
             content_dir=content_dir,
             log_level=level,
-            data_dir=data_dir_from_env(env),
+            data_dir=_data_dir(get),
             telegram_token=_matching(get, "TELEGRAM_BOT_TOKEN", r"\d+:[A-Za-z0-9_-]+", "123:AbC"),
             telegram_api_base_url=_matching(
                 get, "TELEGRAM_API_BASE_URL", r"https?://\S+", "https://api.telegram.org"
             ),
             discord_token=_matching(get, "DISCORD_BOT_TOKEN", r"[A-Za-z0-9_.-]+", "MTk4.Cl2F.ZnCj"),
+            log_salt=get("COACH_LOG_SALT") or DEFAULT_SALT,
             sweep_seconds=_number(get, "COACH_SWEEP_SECONDS", 20.0, 1.0, 3600.0),
             reminder_grace_minutes=int(
                 _number(get, "COACH_REMINDER_GRACE_MINUTES", 60, 0, 24 * 60, whole=True)
@@ -195,10 +234,9 @@ def _number(
     return value
 
 
-def data_dir_from_env(env: Mapping[str, str] | None = None) -> Path:
+def _data_dir(get: Callable[[str], str | None]) -> Path:
     """COACH_DATA_DIR: where progress charts are written (created when missing)."""
-    env = os.environ if env is None else env
-    data_dir = Path(env.get("COACH_DATA_DIR", "").strip() or DEFAULT_DATA_DIR)
+    data_dir = Path(get("COACH_DATA_DIR") or DEFAULT_DATA_DIR)
     if data_dir.exists() and not data_dir.is_dir():
         raise ConfigError(f"COACH_DATA_DIR: {data_dir} exists but is not a folder")
     return data_dir

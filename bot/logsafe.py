@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 
-_SALT = os.environ.get("COACH_LOG_SALT", "corecoach").encode()
+# Settings.log_salt without COACH_LOG_SALT. Publicly known, so pseudonyms made with it can be
+# recomputed: deployments set their own. Code that logs before configure() (tests) uses it.
+DEFAULT_SALT = "corecoach"
+_KEY_BYTES = 32  # blake2s's longest key
+_key = DEFAULT_SALT.encode()
 
 
 def hashed(identifier: str) -> str:
     """A short, stable pseudonym for an id, so one person's events can be followed in logs."""
-    return hashlib.blake2s(identifier.encode(), key=_SALT[:32], digest_size=6).hexdigest()
+    return hashlib.blake2s(identifier.encode(), key=_key, digest_size=6).hexdigest()
 
 
 class _ExtraFormatter(logging.Formatter):
@@ -27,7 +30,12 @@ class _ExtraFormatter(logging.Formatter):
         return base
 
 
-def configure(level: str = "WARNING") -> None:
+def configure(level: str = "WARNING", *, salt: str | None = None) -> None:
+    """Once at start-up (bot.cli), from Settings: the log level and, when given, the key for
+    hashed() (Settings.log_salt, from COACH_LOG_SALT)."""
+    global _key
+    if salt is not None:
+        _key = salt.encode()[:_KEY_BYTES]
     handler = logging.StreamHandler()
     handler.setFormatter(_ExtraFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     root = logging.getLogger()

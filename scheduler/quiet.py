@@ -6,50 +6,28 @@ decides on its own (a check-in) due inside quiet hours moves to the end of them 
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.config import QuietSpan
 from scheduler.occurrences import MINUTES_PER_DAY, local_instant
-
-_SPAN_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
-
-
-class Span(Protocol):
-    """Quiet hours as configured (bot.config): start and end in minutes after midnight."""
-
-    @property
-    def start(self) -> int: ...
-
-    @property
-    def end(self) -> int: ...
 
 
 @dataclass(frozen=True)
 class QuietHours:
-    """A daily local span [start, end) in minutes after midnight; start == end means none."""
+    """The clock maths on a configured span (Settings.quiet_hours, parsed by bot.config):
+    [start, end) in local minutes after midnight, wrapping past midnight when start > end."""
 
-    start: int = 22 * 60
-    end: int = 7 * 60
+    span: QuietSpan = field(default_factory=QuietSpan)
 
-    @classmethod
-    def of(cls, span: Span) -> QuietHours:
-        return cls(span.start, span.end)
+    @property
+    def start(self) -> int:
+        return self.span.start
 
-    @classmethod
-    def parse(cls, text: str) -> QuietHours:
-        """ "22:00-07:00", or "off" for none."""
-        if text.strip().casefold() in ("off", "none"):
-            return cls(0, 0)
-        match = _SPAN_RE.match(text.strip())
-        if match is None:
-            raise ValueError("expected HH:MM-HH:MM or off")
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-            raise ValueError("hours 0-23, minutes 0-59")
-        return cls(h1 * 60 + m1, h2 * 60 + m2)
+    @property
+    def end(self) -> int:
+        return self.span.end
 
     def covers_minute(self, minute: int) -> bool:
         if self.start == self.end:

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.config import QuietSpan
 from scheduler.occurrences import (
     WeeklyTime,
     last_occurrence,
@@ -112,10 +113,12 @@ def test_quiet_hours_cover_the_night_and_defer_to_their_end() -> None:
     assert quiet.defer(utc(2026, 11, 24, 4), BERLIN) == utc(2026, 11, 24, 6)
     assert quiet.defer(utc(2026, 11, 24, 9), BERLIN) == utc(2026, 11, 24, 9)
     assert quiet.next_start(utc(2026, 11, 24, 9), BERLIN) == utc(2026, 11, 24, 21)
-    assert QuietHours.parse("off").covers(utc(2026, 11, 23, 23), BERLIN) is False
-    assert QuietHours.parse("13:00-14:00").covers_minute(13 * 60 + 30)
-    with pytest.raises(ValueError):
-        QuietHours.parse("22-7")
+    assert QuietHours(QuietSpan.parse("off")).covers(utc(2026, 11, 23, 23), BERLIN) is False
+    assert QuietHours(QuietSpan.parse("off")).next_start(utc(2026, 11, 24, 9), BERLIN) is None
+    afternoon = QuietHours(QuietSpan.parse("13:00-14:00"))  # not wrapping past midnight
+    assert afternoon.covers_minute(13 * 60 + 30)
+    assert not afternoon.covers_minute(14 * 60) and not afternoon.covers_minute(12 * 60 + 59)
+    assert afternoon.defer(utc(2026, 7, 1, 11, 30), BERLIN) == utc(2026, 7, 1, 12)  # 14:00 CEST
 
 
 def test_local_instant_is_identity_away_from_changes() -> None:

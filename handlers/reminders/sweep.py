@@ -39,7 +39,7 @@ class _Pass:
     def __init__(self, work: DueWork) -> None:
         self.work = work
         self.grace = timedelta(minutes=work.settings.reminder_grace_minutes)
-        self.quiet = QuietHours.of(work.settings.quiet_hours)
+        self.quiet = QuietHours(work.settings.quiet_hours)
         self.timings: dict[tuple[int, int, str], tuple[datetime, datetime, datetime]] = {}
 
     def timing(self, when: WeeklyTime, tz: str) -> tuple[datetime, datetime, datetime]:

@@ -36,7 +36,7 @@ async def sweep_checkins(work: DueWork) -> int:
 
 async def _batch(work: DueWork) -> tuple[int, int]:
     now, settings = work.now, work.settings
-    quiet = QuietHours.of(settings.quiet_hours)
+    quiet = QuietHours(settings.quiet_hours)
     query = (
         select(
             CheckIn.id,
