@@ -9,7 +9,22 @@ from pydantic import Field, field_validator
 from bot.content.schema import Line, Paragraph, Strict
 
 
+class ReminderButtons(Strict):
+    """The labels of the buttons under reminders and check-ins."""
+
+    start_session: Line
+    snooze: Line
+    skip_week: Line
+    checkin_tomorrow: Line
+    checkin_in_two_days: Line
+    checkin_no: Line
+    better: Line
+    same: Line
+    worse: Line
+
+
 class ReminderTexts(Strict):
+    buttons: ReminderButtons
     reminder: Paragraph  # must contain {when}, e.g. "Tuesday 07:00"
     snoozed_reminder: Paragraph
     timezone_help: Paragraph

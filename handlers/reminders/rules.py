@@ -179,26 +179,26 @@ def reminder_reply(
 ) -> Reply:
     """The reminder message. Plain values, not a row: the sweep renders thousands at once."""
     arg = _arg(rule_id, occurrence)
+    labels = texts.buttons
     return Reply(
         texts.reminder_text(occurrence_label(when, tz, occurrence)),
         buttons=[
-            [Button("Start session", START_SESSION_PAYLOAD)],
+            [Button(labels.start_session, START_SESSION_PAYLOAD)],
             [
-                Button("Snooze 1 h", action_payload(SNOOZE_ACTION, arg)),
-                Button("Skip this week", action_payload(SKIP_ACTION, arg)),
+                Button(labels.snooze, action_payload(SNOOZE_ACTION, arg)),
+                Button(labels.skip_week, action_payload(SKIP_ACTION, arg)),
             ],
         ],
     )
 
 
 def snoozed_reply(texts: ReminderTexts, rule_id: int, occurrence: datetime) -> Reply:
+    labels = texts.buttons
+    skip = action_payload(SKIP_ACTION, _arg(rule_id, occurrence))
     return Reply(
         texts.snoozed_reminder,
         buttons=[
-            [
-                Button("Start session", START_SESSION_PAYLOAD),
-                Button("Skip this week", action_payload(SKIP_ACTION, _arg(rule_id, occurrence))),
-            ]
+            [Button(labels.start_session, START_SESSION_PAYLOAD), Button(labels.skip_week, skip)]
         ],
     )
 

@@ -108,14 +108,17 @@ def offer_reply(texts: ReminderTexts, episode_ref: str) -> Reply:
     """The question at the end of a non-urgent triage; the buttons schedule or decline."""
     if not valid_ref(episode_ref):
         raise ValueError("episode_ref must be 1-24 letters, digits, - or _")
+    labels = texts.buttons
     return Reply(
         texts.checkin_offer,
         buttons=[
             [
-                Button("Tomorrow", action_payload(OFFER_ACTION, f"{episode_ref}.24")),
-                Button("In 2 days", action_payload(OFFER_ACTION, f"{episode_ref}.48")),
+                Button(labels.checkin_tomorrow, action_payload(OFFER_ACTION, f"{episode_ref}.24")),
+                Button(
+                    labels.checkin_in_two_days, action_payload(OFFER_ACTION, f"{episode_ref}.48")
+                ),
             ],
-            [Button("No, thanks", action_payload(OFFER_ACTION, f"{episode_ref}.no"))],
+            [Button(labels.checkin_no, action_payload(OFFER_ACTION, f"{episode_ref}.no"))],
         ],
     )
 
@@ -126,7 +129,11 @@ def question_reply(texts: ReminderTexts, checkin_id: int) -> Reply:
         buttons=[
             [
                 Button(label, action_payload(ANSWER_ACTION, f"{checkin_id}.{answer}"))
-                for label, answer in (("Better", "better"), ("Same", "same"), ("Worse", "worse"))
+                for label, answer in (
+                    (texts.buttons.better, "better"),
+                    (texts.buttons.same, "same"),
+                    (texts.buttons.worse, "worse"),
+                )
             ]
         ],
     )
