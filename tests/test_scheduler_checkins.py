@@ -24,6 +24,18 @@ async def stored(bot: ChatHarness) -> list[CheckIn]:
         return list(await session.scalars(select(CheckIn).order_by(CheckIn.id)))
 
 
+async def own_report(bot: ChatHarness, name: str) -> str:
+    """A stored soreness check of this person (who has talked to the bot): its id is the
+    episode a check-in offer names."""
+    async with bot.engine.sessions() as session, session.begin():
+        user = await session.scalar(select(User).where(User.platform_user_id == name))
+        assert user is not None
+        report = TriageReport(user_id=user.id, outcome="active", rule="r", area="abs", answers={})
+        session.add(report)
+        await session.flush()
+        return str(report.id)
+
+
 async def accept_offer(ann: Person, bot: ChatHarness, ref: str, label: str) -> None:
     offer = checkins.offer_reply(bot.engine.content.reminders, ref)
     await ann.press_payload(next(b.payload for b in offer.flat_buttons() if b.label == label))
@@ -48,10 +60,11 @@ async def test_offer_then_better_closes_the_episode(
     ann = bot.person("ann")
     await ann.say("/timezone Europe/Berlin")
     clock.now = utc(2026, 11, 23, 9)  # Monday 10:00 Berlin
-    await accept_offer(ann, bot, "r41", "In 2 days")
+    ref = await own_report(bot, "ann")
+    await accept_offer(ann, bot, ref, "In 2 days")
     assert "I'll check in on Wednesday at about 10:00" in ann.text()
     [row] = await stored(bot)
-    assert (row.episode_ref, row.round, row.status) == ("r41", 1, checkins.SCHEDULED)
+    assert (row.episode_ref, row.round, row.status) == (ref, 1, checkins.SCHEDULED)
 
     assert await deliver_due(bot, clock, content) == []  # not yet
     question = await question_after(bot, clock, content, 48)
@@ -69,7 +82,7 @@ async def test_same_twice_ends_with_advice_to_get_it_checked(
 ) -> None:
     ann = quick_bot.person("ann")
     await ann.say("/timezone Europe/Berlin")
-    await accept_offer(ann, quick_bot, "r7", "Tomorrow")
+    await accept_offer(ann, quick_bot, await own_report(quick_bot, "ann"), "Tomorrow")
     first = await question_after(quick_bot, clock, content, 24)
     await ann.press_payload(press(first, "Same"))
     assert ann.text().strip() == content.reminders.checkin_same
@@ -84,14 +97,7 @@ async def test_worse_runs_the_triage_again_with_the_area_known(
 ) -> None:
     ann = quick_bot.person("ann")
     await ann.say("/timezone Europe/Berlin")
-    async with quick_bot.engine.sessions() as session, session.begin():
-        user = await session.scalar(select(User).where(User.platform_user_id == "ann"))
-        assert user is not None
-        report = TriageReport(user_id=user.id, outcome="active", rule="r", area="abs", answers={})
-        session.add(report)
-        await session.flush()
-        ref = str(report.id)
-    await accept_offer(ann, quick_bot, ref, "Tomorrow")
+    await accept_offer(ann, quick_bot, await own_report(quick_bot, "ann"), "Tomorrow")
     question = await question_after(quick_bot, clock, content, 24)
     await ann.press_payload(press(question, "Worse"))
     assert content.reminders.checkin_worse in ann.text()
@@ -104,7 +110,9 @@ async def test_without_a_zone_the_offer_asks_for_one_and_others_cannot_answer(
 ) -> None:
     ann, eve = quick_bot.person("ann"), quick_bot.person("eve")
     clock.now = utc(2026, 11, 23, 21)  # 21:00 UTC; 24 h later lands in quiet hours
-    await accept_offer(ann, quick_bot, "r9", "Tomorrow")
+    await ann.say("/start")
+    ref = await own_report(quick_bot, "ann")
+    await accept_offer(ann, quick_bot, ref, "Tomorrow")
     assert "(UTC)" in ann.text() and "Which time zone" in ann.text()
     [row] = await stored(quick_bot)
     assert row.due_at == utc(2026, 11, 24, 21)  # 21:00 UTC is outside quiet hours
@@ -116,7 +124,23 @@ async def test_without_a_zone_the_offer_asks_for_one_and_others_cannot_answer(
     await eve.press_payload(press(question, "Better"))
     assert "isn't one of yours" in eve.text()
     assert (await stored(quick_bot))[0].status == checkins.QUEUED
-    await ann.press_payload("ci_offer:r9.no")
+    await ann.press_payload(f"ci_offer:{ref}.no")
     assert "no check-in" in ann.text()
     await ann.press_payload("ci_offer:bad/ref.24")
     assert "don't recognise" in ann.text()
+
+
+async def test_an_offer_naming_someone_elses_report_or_none_changes_nothing(
+    quick_bot: ChatHarness,
+) -> None:
+    """Button payloads can be forged: an offer is accepted only for the presser's own report."""
+    ann, eve = quick_bot.person("ann"), quick_bot.person("eve")
+    await ann.say("/start")
+    await eve.say("/timezone Europe/Berlin")
+    anns = await own_report(quick_bot, "ann")
+    for forged in (f"ci_offer:{anns}.24", "ci_offer:999999.48", "ci_offer:r9.24"):
+        await eve.press_payload(forged)
+        assert "isn't one of yours" in eve.text()
+    assert await stored(quick_bot) == []
+    await accept_offer(ann, quick_bot, anns, "Tomorrow")
+    assert [c.episode_ref for c in await stored(quick_bot)] == [anns]

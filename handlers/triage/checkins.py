@@ -27,6 +27,9 @@ async def offer_button(ctx: TurnContext) -> None:
     if ctx.in_group:
         ctx.say("Let's keep check-ins to our private chat.", intent=ReplyIntent.PRIVATE)
         return
+    if not await _own_report(ctx, episode_ref):
+        ctx.say("That check-in offer isn't one of yours, so nothing was changed.")
+        return
     if choice == "no":
         ctx.say("Okay, no check-in. Tell me any time how it's going, or type /sore.")
         return
@@ -40,6 +43,14 @@ async def offer_button(ctx: TurnContext) -> None:
         )
         return
     ctx.say(f"Okay, I'll check in {_when(ctx, checkin)}.")
+
+
+async def _own_report(ctx: TurnContext, episode_ref: str) -> bool:
+    """An offer names the stored report it follows up; buttons can be forged."""
+    if not episode_ref.isdigit():
+        return False
+    report = await ctx.session.get(TriageReport, int(episode_ref))
+    return report is not None and report.user_id == ctx.user.id
 
 
 def _when(ctx: TurnContext, checkin: CheckIn) -> str:
