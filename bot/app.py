@@ -6,6 +6,7 @@ Adding a feature is one package under handlers/ and one line in FEATURES.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -41,6 +42,13 @@ def build_router(features: tuple[Feature, ...] = FEATURES) -> Router:
     return Router.of(features)
 
 
+def private_folder(folder: Path) -> None:
+    """The data folder holds exports, charts and (by default) the SQLite file: the bot's user
+    alone may read it."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+
+
 @dataclass
 class App:
     settings: Settings
@@ -56,6 +64,7 @@ class App:
 async def build_app(settings: Settings) -> App:
     # Content first: invalid content must stop the bot before it touches the database.
     content = load_or_raise(settings.content_dir)
+    private_folder(settings.data_dir)
     db = make_engine(settings.database_url)
     await migrate(db)
     sessions = make_sessionmaker(db)

@@ -3,21 +3,28 @@ table (scanned generically over the whole schema), and nobody else's data is tou
 
 from __future__ import annotations
 
+import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import private_folder
 from bot.content.bundle import ContentBundle
 from bot.engine.engine import SOMETHING_WRONG
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Base, Outbox, User
 from handlers.privacy.commands import FORGET_GROUP, FORGET_KEPT, FORGET_NO, FORGET_REASK, FORGET_YES
+from handlers.progress import chart
+from handlers.progress.commands import chart_path
+from handlers.sessions.api import Week
 from tests.harness import ChatHarness, FakeClock
 from tests.privacy_world import BOB, ZOE, populate, privacy_bot, scan, tables_about, user_row
 
 ZOE_NEEDLES = (ZOE, ZOE.title())
+ONE_WEEK = [Week(date(2026, 11, 23), sessions=2, work_seconds=900)]
 BOB_NEEDLES = (BOB, BOB.title())
 
 
@@ -138,3 +145,53 @@ async def test_a_forgotten_person_starts_afresh(
     assert fresh.created_at == clock.now
     await zoe.say("/sore")
     assert zoe.dialog == "triage"  # and is asked for consent again, like anyone new
+
+
+async def test_forget_deletes_the_persons_files_and_no_one_elses(
+    sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock, tmp_path: Path
+) -> None:
+    """Exports and charts are files, not rows: /forget finds them through the features that
+    made them, deletes them and says so; the scan covers the data folder as well."""
+    bot = privacy_bot(sqlite_db, content, clock, tmp_path)
+    zoe, bob = bot.person(ZOE), bot.person(BOB)
+    for person in (zoe, bob):
+        await person.say("/export")
+    sessions = make_sessionmaker(sqlite_db)
+    ids = {name: (await user_row(sessions, name)).id for name in (ZOE, BOB)}
+    for user_id in ids.values():  # charts as /progress leaves them
+        chart.render(ONE_WEEK, chart_path(tmp_path, user_id), "Core sessions")
+
+    def files_naming(user_id: int, needles: tuple[str, ...]) -> list[Path]:
+        found = []
+        for path in tmp_path.rglob("*"):
+            if path.is_file() and path.suffix in (".json", ".png"):
+                text = path.read_bytes().decode("utf-8", "ignore")
+                if (
+                    f"-u{user_id}-" in path.name
+                    or f"-{user_id}." in path.name
+                    or any(needle in text for needle in needles)
+                ):
+                    found.append(path)
+        return found
+
+    assert len(files_naming(ids[ZOE], ZOE_NEEDLES)) == 2  # her export and her chart
+    bobs = sorted(files_naming(ids[BOB], BOB_NEEDLES))
+    assert len(bobs) == 2
+    await zoe.say("/forget")
+    assert "2 files" in zoe.text()  # counted before asking
+    await zoe.press(FORGET_YES)
+    assert "2 files (exports and charts)" in zoe.text()
+    assert files_naming(ids[ZOE], ZOE_NEEDLES) == []
+    assert sorted(files_naming(ids[BOB], BOB_NEEDLES)) == bobs
+
+
+def test_the_data_folder_and_charts_are_the_bots_users_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    private_folder(folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    folder.chmod(0o755)  # an existing folder is tightened too
+    private_folder(folder)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    drawn = chart.render(ONE_WEEK, chart_path(folder, 7), "Core sessions")
+    assert stat.S_IMODE(drawn.stat().st_mode) == 0o600
+    assert stat.S_IMODE(drawn.parent.stat().st_mode) == 0o700

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ class DueWork:
 # -> outbox rows written: a feature's due work (reminders, check-ins, club posts), run by the
 # scheduler's sweep on every pass in the hook's own transactions.
 SweepHook = Callable[[DueWork], Awaitable[int]]
+# (data_dir, user row id) -> the files this feature keeps about that person (charts, exports),
+# so /forget can delete them and /privacy list them.
+PersonalFiles = Callable[[Path, int], list[Path]]
 # A daily job (data retention): run once at start and then every day at the given UTC time.
 DailyJob = Callable[[DueWork], Awaitable[None]]
 
@@ -99,6 +103,7 @@ class Feature:
     membership_hooks: list[MembershipHook] = field(default_factory=list)
     sweep_hooks: list[SweepHook] = field(default_factory=list)
     daily_jobs: list[Daily] = field(default_factory=list)
+    personal_files: list[PersonalFiles] = field(default_factory=list)
     # Who counts as a coach beyond the platform's admins (clubs: coaches added by /coach add).
     coach_check: CoachCheck | None = None
 
@@ -164,6 +169,11 @@ class Feature:
     def sweep(self, hook: SweepHook) -> SweepHook:
         self.sweep_hooks.append(hook)
         return hook
+
+    def files_of(self, finder: PersonalFiles) -> PersonalFiles:
+        """Declare where this feature keeps files about a person (see PersonalFiles)."""
+        self.personal_files.append(finder)
+        return finder
 
     def daily(self, name: str, *, hour: int, minute: int) -> Callable[[DailyJob], DailyJob]:
         def register(job: DailyJob) -> DailyJob:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.content.text import normalise
@@ -20,6 +21,7 @@ from bot.engine.feature import (
     Handler,
     Intent,
     MembershipHook,
+    PersonalFiles,
     SweepHook,
     claim,
 )
@@ -57,6 +59,7 @@ class Router:
     membership_hooks: list[MembershipHook] = field(default_factory=list)
     sweep_hooks: list[SweepHook] = field(default_factory=list)
     daily_jobs: list[Daily] = field(default_factory=list)
+    personal_files: list[PersonalFiles] = field(default_factory=list)
     # The platform's word until a feature knows more (clubs add coaches granted by /coach add).
     coach_check: CoachCheck = platform_admin
     features: list[str] = field(default_factory=list)
@@ -95,6 +98,7 @@ class Router:
         self.membership_hooks.extend(feature.membership_hooks)
         self.sweep_hooks.extend(feature.sweep_hooks)
         self.daily_jobs.extend(feature.daily_jobs)
+        self.personal_files.extend(feature.personal_files)
         if feature.coach_check is not None:
             self.coach_check = feature.coach_check
 
@@ -103,3 +107,7 @@ class Router:
 
     def listed_commands(self) -> list[Command]:
         return [c for c in self.commands.values() if c.listed]
+
+    def files_of(self, data_dir: Path, user_id: int) -> list[Path]:
+        """Every file any feature keeps about this person, as it stands now."""
+        return [path for finder in self.personal_files for path in finder(data_dir, user_id)]

@@ -8,6 +8,7 @@ private chat, so nobody else sees what is stored or that it was deleted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -62,6 +63,7 @@ KIND_LABELS: dict[str, tuple[str, str]] = {
     "challenge_participants": ("challenge you joined", "challenges you joined"),
     "challenge_dones": ("challenge day done", "challenge days done"),
     "broadcasts": ("coach broadcast", "coach broadcasts"),
+    "files": ("file (an export or a chart)", "files (exports and charts)"),
 }
 
 
@@ -79,7 +81,8 @@ def describe(counts: dict[str, int]) -> str:
 
 async def export(ctx: TurnContext, exports: Path) -> None:
     data = await privacy.export(ctx.session, ctx.user, ctx.now)
-    path = await asyncio.to_thread(_write_private_file, exports, data, ctx.now.strftime)
+    name = f"{export_prefix(ctx.user.id)}{ctx.now:%Y%m%d-%H%M%S}-{secrets.token_hex(6)}.json"
+    path = await asyncio.to_thread(_write_private_file, exports / name, data)
     if ctx.in_group:
         ctx.say(EXPORT_GROUP)
         ctx.say(EXPORT_READY, attachment=path, intent=ReplyIntent.PRIVATE)
@@ -87,11 +90,22 @@ async def export(ctx: TurnContext, exports: Path) -> None:
         ctx.say(EXPORT_READY, attachment=path)
 
 
-def _write_private_file(folder: Path, data: dict[str, Any], stamp: Any) -> Path:
-    """Readable by the bot's user only: the file holds health answers. The name carries no
-    personal id; the retention job deletes old exports."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / f"corecoach-export-{stamp('%Y%m%d-%H%M%S')}-{secrets.token_hex(6)}.json"
+def export_prefix(user_id: int) -> str:
+    # The internal row id, never the platform id: /forget finds the person's exports by it,
+    # and the name says nothing to anyone who sees the folder.
+    return f"corecoach-export-u{user_id}-"
+
+
+def exports_of(data_dir: Path, user_id: int) -> list[Path]:
+    """The person's export files not yet deleted by the retention job."""
+    folder = data_dir / privacy.EXPORTS_SUBDIR
+    return sorted(folder.glob(f"{export_prefix(user_id)}*.json")) if folder.is_dir() else []
+
+
+def _write_private_file(path: Path, data: dict[str, Any]) -> Path:
+    """Readable by the bot's user only: the file holds health answers. The retention job
+    deletes old exports."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as file:
         json.dump(data, file, ensure_ascii=False, indent=2, default=str)
@@ -115,6 +129,7 @@ async def begin_forget(ctx: TurnContext) -> None:
     """Show what would be deleted and ask to confirm (also the "continue privately" button)."""
     ctx.start_dialog(DIALOG)
     counts = await privacy.count(ctx.session, ctx.user)
+    counts["files"] = len(ctx.router.files_of(ctx.data_dir, ctx.user.id))
     _ask(ctx, FORGET_ASK.format(summary=describe(counts)))
 
 
@@ -136,7 +151,20 @@ async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
     removed = await privacy.erase(ctx.session, ctx.user)
     # This very conversation was one of the rows; listing it would only puzzle.
     removed["dialog_states"] = removed.get("dialog_states", 1) - 1
+    # Files go after the rows: if the turn failed before this, nothing at all was deleted.
+    removed["files"] = await asyncio.to_thread(
+        _delete, ctx.router.files_of(ctx.data_dir, ctx.user.id)
+    )
     _say(ctx, FORGET_DONE.format(summary=describe({k: n for k, n in removed.items() if n})))
+
+
+def _delete(paths: list[Path]) -> int:
+    deleted = 0
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):  # the retention job got there first
+            path.unlink()
+            deleted += 1
+    return deleted
 
 
 def _say(ctx: TurnContext, text: str, **kwargs: Any) -> Reply:

@@ -8,6 +8,7 @@ from handlers.privacy.commands import (
     DIALOG,
     begin_forget,
     export_command,
+    exports_of,
     forget,
     on_answer,
     privacy_command,
@@ -19,3 +20,4 @@ feature.command("export", "Get a copy of everything I store about you")(export_c
 feature.command("forget", "Delete everything I store about you")(forget)
 feature.action(ACTION)(begin_forget)
 feature.dialog(DIALOG)(on_answer)
+feature.files_of(exports_of)

@@ -79,9 +79,11 @@ def render(weeks: Sequence[Week], path: Path, title: str) -> Path:
         draw.text((middle, bottom + 32), work, fill=AXIS, font=font, anchor="mt")
     draw.line((left, bottom, right, bottom), fill=AXIS, width=2)
     draw.text((left, 20), title, fill=TEXT, font=big, anchor="lt")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # The bot's user only: a chart shows a person's training.
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # A name of its own per render: two processes drawing one person's chart never collide.
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    image.save(partial, format="PNG", optimize=True)
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
+        image.save(file, format="PNG", optimize=True)
     os.replace(partial, path)
     return path

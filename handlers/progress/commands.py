@@ -33,6 +33,12 @@ def chart_path(data_dir: Path, user_id: int) -> Path:
     return data_dir / CHARTS_FOLDER / f"progress-{user_id}.png"
 
 
+def charts_of(data_dir: Path, user_id: int) -> list[Path]:
+    """The person's chart, if one was drawn (/forget deletes it)."""
+    path = chart_path(data_dir, user_id)
+    return [path] if path.exists() else []
+
+
 async def progress(ctx: TurnContext) -> None:
     await show_progress(ctx, ctx.data_dir)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.engine.feature import Feature
-from handlers.progress.commands import progress
+from handlers.progress.commands import charts_of, progress
 from handlers.sessions.api import PROGRESS_ACTION
 
 feature = Feature("progress")
@@ -12,3 +12,4 @@ feature.command("progress", "Your core sessions: streak, minutes and a chart", p
     progress
 )
 feature.action(PROGRESS_ACTION, private=True)(progress)
+feature.files_of(charts_of)
