@@ -98,12 +98,28 @@ class Card(Strict):
         return sorted({re.sub(r"[^\w ]+", " ", w.casefold()).strip() for w in words})
 
 
+class PrivacyCentre(Strict):
+    """/privacy: what is stored now, and the buttons to change it."""
+
+    stored_heading: Line
+    soreness_kept: Line  # {days}: how long detailed answers are kept
+    soreness_not_kept: Line
+    soreness_not_asked: Line
+    keep_button: Line
+    stop_button: Line
+    export_button: Line
+    forget_button: Line
+    now_keeping: Paragraph  # {days}
+    stopped: Paragraph  # {count}: soreness check results deleted
+
+
 class Texts(Strict):
     """Fixed messages of the bot (onboarding, help, privacy...), kept out of code."""
 
     welcome: Paragraph
     help_intro: Paragraph
     privacy: Paragraph
+    privacy_centre: PrivacyCentre
     fallback: Paragraph
     card_not_found: Line
     cards_intro: Line

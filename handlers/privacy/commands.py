@@ -19,9 +19,13 @@ from bot import privacy
 from bot.content.text import normalise
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Reply, ReplyIntent
+from handlers.privacy.readable import readable
+from handlers.triage.api import change_health_consent, health_consent
 
 DIALOG = "forget"
 ACTION = "forget"
+CENTRE_ACTION = "privacy"
+EXPORT, KEEP_CHECKS, STOP = "export", "keep", "stop"
 ERASE = "erase"
 KEEP = "keep"
 
@@ -81,6 +85,12 @@ def describe(counts: dict[str, int]) -> str:
 
 async def export(ctx: TurnContext, exports: Path) -> None:
     data = await privacy.export(ctx.session, ctx.user, ctx.now)
+    counts = {table: len(rows) for table, rows in data["tables"].items()}
+    data = {
+        "summary": describe(counts).splitlines(),
+        "readable": readable(data["tables"], ctx.content),
+        **data,
+    }
     name = f"{export_prefix(ctx.user.id)}{ctx.now:%Y%m%d-%H%M%S}-{secrets.token_hex(6)}.json"
     path = await asyncio.to_thread(_write_private_file, exports / name, data)
     if ctx.in_group:
@@ -173,7 +183,50 @@ def _say(ctx: TurnContext, text: str, **kwargs: Any) -> Reply:
 
 
 async def privacy_command(ctx: TurnContext) -> None:
-    ctx.say(ctx.content.texts.privacy)
+    """The privacy centre: what is kept and why, what is stored now, and buttons to change
+    the soreness-storage choice, to export and to forget."""
+    texts = ctx.content.texts
+    centre = texts.privacy_centre
+    counts = await privacy.count(ctx.session, ctx.user)
+    counts["files"] = len(ctx.router.files_of(ctx.data_dir, ctx.user.id))
+    counts.pop("dialog_states", None)  # this very conversation: listing it would only puzzle
+    days = ctx.content.triage.detail_retention_days
+    consent = await health_consent(ctx.session, ctx.user.id)
+    soreness = {
+        True: centre.soreness_kept.format(days=days),
+        False: centre.soreness_not_kept,
+        None: centre.soreness_not_asked,
+    }[consent]
+    change = (
+        ctx.action(centre.stop_button, CENTRE_ACTION, STOP)
+        if consent
+        else ctx.action(centre.keep_button, CENTRE_ACTION, KEEP_CHECKS)
+    )
+    summary = describe({k: n for k, n in counts.items() if n})
+    _say(
+        ctx,
+        f"{texts.privacy}\n\n{centre.stored_heading}\n{summary}\n\n{soreness}",
+        buttons=[
+            [change],
+            [ctx.action(centre.export_button, CENTRE_ACTION, EXPORT)],
+            [ctx.action(centre.forget_button, ACTION, "start")],
+        ],
+    )
+
+
+async def centre_button(ctx: TurnContext) -> None:
+    """The privacy centre's buttons: they act for the person who presses them."""
+    centre = ctx.content.texts.privacy_centre
+    if ctx.action_arg == EXPORT:
+        await export_command(ctx)
+    elif ctx.action_arg == KEEP_CHECKS:
+        await change_health_consent(ctx.session, ctx.user.id, True, ctx.now)
+        _say(ctx, centre.now_keeping.format(days=ctx.content.triage.detail_retention_days))
+    elif ctx.action_arg == STOP:
+        deleted = await change_health_consent(ctx.session, ctx.user.id, False, ctx.now)
+        _say(ctx, centre.stopped.format(count=deleted))
+    else:
+        await privacy_command(ctx)
 
 
 async def export_command(ctx: TurnContext) -> None:

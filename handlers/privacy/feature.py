@@ -5,8 +5,10 @@ from __future__ import annotations
 from bot.engine.feature import Feature
 from handlers.privacy.commands import (
     ACTION,
+    CENTRE_ACTION,
     DIALOG,
     begin_forget,
+    centre_button,
     export_command,
     exports_of,
     forget,
@@ -15,7 +17,9 @@ from handlers.privacy.commands import (
 )
 
 feature = Feature("privacy")
-feature.command("privacy", "What I store and why")(privacy_command)
+# Personal: in a group, the answers go to the person privately.
+feature.command("privacy", "What I store, and changing it", private=True)(privacy_command)
+feature.action(CENTRE_ACTION, private=True)(centre_button)
 feature.command("export", "Get a copy of everything I store about you")(export_command)
 feature.command("forget", "Delete everything I store about you")(forget)
 feature.action(ACTION)(begin_forget)

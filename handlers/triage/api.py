@@ -3,7 +3,12 @@ keep them (sessions: "was rest advised recently?"), and the button that starts a
 
 from __future__ import annotations
 
-from handlers.triage.reports import health_consent, latest_report, no_core_work_outcomes
+from handlers.triage.reports import (
+    change_health_consent,
+    health_consent,
+    latest_report,
+    no_core_work_outcomes,
+)
 
 START_ACTION = "triage"  # triage:start opens a new soreness check (privately in a group)
 START_ARG = "start"
@@ -11,6 +16,7 @@ START_ARG = "start"
 __all__ = [
     "START_ACTION",
     "START_ARG",
+    "change_health_consent",
     "health_consent",
     "latest_report",
     "no_core_work_outcomes",

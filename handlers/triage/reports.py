@@ -10,11 +10,12 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.triage_schema import TriageTree
-from bot.storage.models import Consent, TriageReport
+from bot.storage.models import CheckIn, Consent, TriageReport
+from handlers.triage.checkin_store import CANCELLED, SCHEDULED
 
 HEALTH_TOPIC = "health"
 HISTORY_LIMIT = 10
@@ -44,6 +45,24 @@ async def set_health_consent(
     else:
         row.granted = granted
         row.decided_at = now
+
+
+async def change_health_consent(
+    session: AsyncSession, user_id: int, keep: bool, now: datetime
+) -> int:
+    """The person changed their mind (/privacy). Stopping also deletes the soreness checks kept
+    so far and their pending follow-ups: "don't keep them" means the ones already kept too.
+    Returns how many results were deleted."""
+    await set_health_consent(session, user_id, keep, now)
+    if keep:
+        return 0
+    await session.execute(
+        update(CheckIn)
+        .where(CheckIn.user_id == user_id, CheckIn.status == SCHEDULED)
+        .values(status=CANCELLED)
+    )
+    result = await session.execute(delete(TriageReport).where(TriageReport.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def save_report(
