@@ -171,19 +171,26 @@ async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
             await run_platforms(app)
             return 0
         from bot.adapters.terminal import TerminalChat
+        from bot.runner import start_background
 
         chat_args = (
             args
             if args.command == "chat"
             else argparse.Namespace(json=False, user=None, group=None, admin=False)
         )
-        await TerminalChat(
+        chat = TerminalChat(
             app.engine,
             user=chat_args.user,
             group=chat_args.group,
             admin=chat_args.admin,
             json_mode=chat_args.json,
-        ).run()
+        )
+        # Reminders, check-ins and club posts appear in the open chat, as on the platforms.
+        background = start_background(app, [chat])
+        try:
+            await chat.run()
+        finally:
+            await background.stop()
         return 0
     finally:
         await app.close()

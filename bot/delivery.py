@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.engine.events import Reply
 
@@ -47,3 +47,11 @@ class Transport(Protocol):
     platform: str
 
     async def deliver(self, message: OutboundMessage) -> Delivery: ...
+
+
+@runtime_checkable
+class ReachesSomeChats(Protocol):
+    """A Transport that can deliver to some chats only (the terminal: the one chat it shows);
+    the sender then leaves the other chats' messages waiting for a process that reaches them."""
+
+    reachable_chats: frozenset[str]

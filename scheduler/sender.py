@@ -72,6 +72,9 @@ class SenderConfig:
     backoff_base: float = 2.0  # seconds; doubles per attempt
     backoff_cap: float = 900.0
     poll_interval: float = 1.0  # how often an idle sender looks for due rows
+    # Claim only rows for these chats: a transport that reaches some chats only (the
+    # terminal reaches the one chat it shows). None: every chat of the platform.
+    chats: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -205,17 +208,18 @@ class Sender:
     async def _claim(self) -> list[_Claimed]:
         now = self.clock()
         token = secrets.token_hex(8)
+        due = select(Outbox.id).where(
+            Outbox.status == PENDING,
+            Outbox.platform == self.platform,
+            Outbox.not_before <= now,
+            or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
+        )
+        if self.config.chats is not None:
+            due = due.where(Outbox.platform_chat_id.in_(sorted(self.config.chats)))
         async with self.sessions() as session, session.begin():
             ids = list(
                 await session.scalars(
-                    select(Outbox.id)
-                    .where(
-                        Outbox.status == PENDING,
-                        Outbox.platform == self.platform,
-                        Outbox.not_before <= now,
-                        or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
-                    )
-                    .order_by(Outbox.not_before, Outbox.id)
+                    due.order_by(Outbox.not_before, Outbox.id)
                     .limit(self.config.batch_size)
                     .with_for_update(skip_locked=True)
                 )

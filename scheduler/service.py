@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.content.bundle import ContentBundle
-from bot.delivery import Transport
+from bot.delivery import ReachesSomeChats, Transport
 from bot.engine.engine import Engine
 from bot.engine.feature import Daily
 from bot.storage.models import Outbox, utcnow
@@ -142,7 +142,9 @@ def start_background(
             app.sessions,
             transport,
             pacing=pacing_for(transport.platform, settings),
-            config=SenderConfig(),
+            config=SenderConfig(
+                chats=transport.reachable_chats if isinstance(transport, ReachesSomeChats) else None
+            ),
             clock=clock,
         )
         for transport in transports

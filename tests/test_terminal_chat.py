@@ -13,15 +13,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.terminal import TerminalChat
+from bot.adapters.terminal import PLATFORM, TerminalChat
 from bot.app import build_router
 from bot.cli import main
 from bot.content.bundle import ContentBundle
 from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, UNKNOWN_BUTTON, Engine
+from bot.engine.events import Button, Reply
 from bot.storage.db import make_engine, migrate
+from bot.storage.models import Chat, DialogState, Outbox
+from scheduler.outbox import NewMessage, enqueue
+from scheduler.pacing import PacingPolicy
+from scheduler.sender import Sender, SenderConfig
 from tests.echo_dialog import echo_engine
+from tests.factory import build_engine
 from tests.harness import FakeClock
 
 CORECOACH = Path(sys.executable).parent / "corecoach"
@@ -65,9 +72,9 @@ async def test_number_label_and_payload_press_buttons(echo: Engine, content: Con
 async def test_numbers_refer_only_to_the_latest_buttons(
     echo: Engine, content: ContentBundle
 ) -> None:
-    # /privacy has no buttons, so "1" afterwards is text, not the card list's first button.
+    # /cancel has no buttons, so "1" afterwards is text, not the card list's first button.
     output = await _chat(
-        echo, ["/cards", "/privacy", "1", "/cards", "0", "13", "²", "١"], json_mode=True
+        echo, ["/cards", "/cancel", "1", "/cards", "0", "13", "²", "١"], json_mode=True
     )
     replies = _json_lines(output)
     assert [r["text"] for r in replies[2:3]] == [content.texts.fallback]
@@ -234,3 +241,81 @@ def test_a_dialog_left_half_way_resumes_in_the_next_run(tmp_path: Path) -> None:
     assert not {r["text"] for r in replies} & REFUSALS
     assert replies[-1]["dialog"] == kind
     assert replies[-1]["text"] != first[-1]["text"]  # it moved on to the next question
+
+
+# --- the terminal as a platform: proactive messages and private continuations -----------------
+
+
+async def test_the_open_chat_shows_its_proactive_messages_and_leaves_others_waiting(
+    sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
+) -> None:
+    """The terminal is a Transport like Telegram's: the sender delivers what is due for the
+    chat it shows (a reminder, with its buttons numbered), and never claims another chat's."""
+    engine = build_engine(sqlite_db, content, clock=clock)
+    out = io.StringIO()
+    chat = TerminalChat(engine, user="ana", stdin=io.StringIO(""), stdout=out)
+    reminder = Reply("Time for your core session.", buttons=[[Button("Start session", "s:1")]])
+    async with engine.sessions() as session, session.begin():
+        await enqueue(
+            session,
+            [
+                NewMessage("t:ana", PLATFORM, "dm:ana", reminder, is_private=True),
+                NewMessage("t:bob", PLATFORM, "dm:bob", Reply("For Bob."), is_private=True),
+            ],
+            now=clock.now,
+        )
+    sender = Sender(
+        engine.sessions,
+        chat,
+        pacing=PacingPolicy.unlimited(),
+        config=SenderConfig(chats=chat.reachable_chats),
+        clock=clock,
+    )
+    assert await sender.drain_once() == 1
+    shown = out.getvalue()
+    assert "🔔 Core Coach" in shown and "Time for your core session." in shown
+    assert "[1] Start session" in shown and "For Bob." not in shown
+    assert chat.to_event("1").payload == "s:1"  # its buttons are pressed like a reply's
+    async with engine.sessions() as session:
+        statuses = dict((await session.execute(select(Outbox.dedupe_key, Outbox.status))).all())
+    assert statuses == {"t:ana": "sent", "t:bob": "pending"}
+
+
+async def test_continue_privately_from_a_group_continues_in_the_private_chat(
+    sqlite_db: AsyncEngine, content: ContentBundle, clock: FakeClock
+) -> None:
+    """As Telegram's deep link does: the soreness check started from a group runs in the
+    person's private chat, so its own buttons there are accepted."""
+    engine = build_engine(sqlite_db, content, clock=clock)
+    output = await _chat(engine, ["/sore", "1", "1", "1"], user="ana", group="harriers")
+    assert "(now in your private chat with Core Coach)" in output
+    assert not REFUSALS & set(output.split("\n\n"))
+    async with engine.sessions() as session:
+        [row] = (
+            await session.execute(
+                select(Chat.platform_chat_id, DialogState.kind).join(
+                    DialogState, DialogState.chat_id == Chat.id
+                )
+            )
+        ).all()
+    assert row == ("dm:ana", "triage")
+
+
+def test_piped_input_still_ends_cleanly_with_the_scheduler_running(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "COACH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'c.db'}",
+        "COACH_DATA_DIR": str(tmp_path / "data"),
+        "COACH_SWEEP_SECONDS": "1",
+    }
+    done = subprocess.run(
+        [str(CORECOACH), "chat", "--user", "ana"],
+        input="/start\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Core Coach" in done.stdout and "Traceback" not in done.stderr

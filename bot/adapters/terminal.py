@@ -1,6 +1,8 @@
 """The terminal chat: the same engine as the platforms, with numbered choices for buttons.
 
 Reads one message per line from standard input (a keyboard or a pipe), so scripts can drive it.
+It is also the terminal's Transport: reminders, check-ins and club posts for the chat it shows
+are printed as they come (the scheduler's sender delivers them like any platform's).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 import sys
 from typing import TextIO
 
+from bot.delivery import Delivery, DeliveryStatus, OutboundMessage
 from bot.engine import payloads
 from bot.engine.commands import parse_command
 from bot.engine.engine import Engine, Turn
@@ -25,6 +28,8 @@ _CHOICE_NUMBER = re.compile(r"[0-9]{1,4}")
 
 
 class TerminalChat:
+    platform = PLATFORM
+
     def __init__(
         self,
         engine: Engine,
@@ -44,11 +49,14 @@ class TerminalChat:
         self.actor = Actor(
             PLATFORM, name, display_name=name, is_chat_admin=admin if group else None
         )
+        self.private = Place(chat_id=f"dm:{name}", is_private=True)
         self.place = (
             Place(chat_id=f"group:{group}", is_private=False, title=group)
             if group
-            else Place(chat_id=f"dm:{name}", is_private=True)
+            else self.private
         )
+        # The sender delivers what is due for the chats this terminal shows; others wait.
+        self.reachable_chats = frozenset({self.place.chat_id, self.private.chat_id})
         self.choices: list[Button] = []  # the numbered buttons of the latest turn
         # Every payload offered in this session: a script may press an older button by its
         # payload (to answer an earlier question, or to test that it is refused).
@@ -74,13 +82,32 @@ class TerminalChat:
             self._stop_timer()
             if command and command[0] in QUIT_COMMANDS:
                 break
-            turn = await self.engine.handle(self.to_event(line))
+            event = self.to_event(line)
+            if event.place is not self.place:
+                self.place = event.place
+                self._print("(now in your private chat with Core Coach)\n\n")
+            turn = await self.engine.handle(event)
             self.show(turn)
         self._stop_timer()
+
+    async def deliver(self, message: OutboundMessage) -> Delivery:
+        """A proactive message (reminder, check-in, club post) for a chat this terminal shows:
+        printed at once, with its buttons numbered like a reply's."""
+        if message.chat_id not in self.reachable_chats:
+            return Delivery(DeliveryStatus.RETRY, retry_after=60.0, error="chat not open")
+        if not self.json_mode:
+            where = "" if message.chat_id == self.place.chat_id else " (in your private chat)"
+            self._print(f"\n🔔 Core Coach{where}:\n")
+        self.show(Turn([message.reply]))
+        return Delivery(DeliveryStatus.SENT, message_ref=f"terminal:{message.outbox_id}")
 
     def to_event(self, line: str) -> Inbound:
         """A typed line: a choice number, a button label or payload, a command, or text."""
         button = self._match_choice(line)
+        if button is not None and button.opens_private:
+            # "Continue privately" from a group: as a Telegram deep link does, the press
+            # continues in the person's private chat, where its answers belong.
+            return Inbound(self.actor, self.private, payload=button.payload)
         if button is not None:
             return Inbound(self.actor, self.place, payload=button.payload)
         command = parse_command(line)
