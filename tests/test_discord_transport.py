@@ -72,6 +72,23 @@ async def test_a_reminder_reaches_a_dm(fake: FakeDiscord, club: Clubhouse, bot: 
     assert request.json["allowed_mentions"] == {"parse": []}
 
 
+async def test_a_resend_after_a_crash_is_dropped_by_discord(
+    fake: FakeDiscord, club: Clubhouse, bot: DiscordBot
+) -> None:
+    """The sender's at-least-once window: a message sent, then sent again because its outcome
+    was never recorded. The outbox id as nonce, with enforce_nonce, makes it one message."""
+    dm = fake.dm_channel(club.alice)
+    first = await bot.transport.deliver(outbound(dm.id))
+    again = await bot.transport.deliver(outbound(dm.id))
+    assert first.status is again.status is DeliveryStatus.SENT
+    assert first.message_ref == again.message_ref
+    assert len(messages(fake, dm)) == 1
+    other = await bot.transport.deliver(
+        OutboundMessage(8, "discord", str(dm.id), "", Reply("Another one"))
+    )
+    assert other.status is DeliveryStatus.SENT and len(messages(fake, dm)) == 2
+
+
 async def test_closed_dms_are_unreachable(
     fake: FakeDiscord, club: Clubhouse, bot: DiscordBot
 ) -> None:

@@ -517,6 +517,7 @@ class World:
         self.channels: dict[int, FakeChannel] = {}
         # Insertion order is creation order; values are full message payloads.
         self.messages: dict[int, Json] = {}
+        self.nonces: dict[tuple[int, str], int] = {}  # (channel, nonce) -> first message id
         self._dms: dict[int, FakeChannel] = {}
 
     def add_user(
@@ -2279,8 +2280,18 @@ class FakeDiscord:
         channel = self._channel(ctx.params["channel_id"])
         self._check_send(channel, ctx.files)
         _check_message(ctx.body, ctx.files, creating=True)
+        # enforce_nonce: a second send with a nonce this author used in this channel returns
+        # the first message instead of posting again (Discord keeps nonces a few minutes).
+        nonce = ctx.body.get("nonce")
+        key = (channel.id, str(nonce))
+        if nonce is not None and ctx.body.get("enforce_nonce") and key in self.world.nonces:
+            first = self.world.messages.get(self.world.nonces[key])
+            if first is not None:
+                return 200, first
         flags = int(ctx.body.get("flags") or 0) & MessageFlag.SETTABLE
         msg = self._store_message(channel, self.bot, ctx.body, ctx.files, flags=flags)
+        if nonce is not None:
+            self.world.nonces[key] = int(msg["id"])
         await self._echo("MESSAGE_CREATE", msg)
         return 200, msg
 
