@@ -105,6 +105,8 @@ class Texts(Strict):
     help_intro: Paragraph
     privacy: Paragraph
     fallback: Paragraph
+    # A conversation whose stored state this release cannot read (saved by an older one).
+    dialog_restarted: Paragraph
     card_not_found: Line
     cards_intro: Line
     sources: list[Line] = Field(min_length=1)

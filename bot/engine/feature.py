@@ -8,6 +8,7 @@ Like a discord.py Cog or an aiogram Router per module: each package under handle
     feature.command("card", "Show one exercise card", args_hint="NAME")(card_command)
     feature.action("card")(card_button)
     feature.intent("card", names_a_card, priority=60)(card_by_name)
+    feature.dialog("remind", state=SetupState)(on_answer)
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+from bot.engine.state_model import StateModel
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -66,6 +69,14 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Dialog:
+    handler: DialogHandler
+    # The model its data is stored and handled as; None: a plain dict, for a dialog not yet
+    # moved onto a model (the soreness check, until its rewrite lands).
+    state: type[StateModel] | None = None
+
+
+@dataclass(frozen=True)
 class Intent:
     name: str
     matches: IntentMatcher
@@ -89,7 +100,7 @@ class Feature:
     commands: dict[str, Command] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
-    dialogs: dict[str, DialogHandler] = field(default_factory=dict)
+    dialogs: dict[str, Dialog] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
@@ -127,10 +138,14 @@ class Feature:
 
         return register
 
-    def dialog(self, kind: str) -> Callable[[DialogHandler], DialogHandler]:
+    def dialog(
+        self, kind: str, *, state: type[StateModel] | None = None
+    ) -> Callable[[DialogHandler], DialogHandler]:
+        """The handler of the `kind` dialog's answers; `state` the model of its data."""
+
         def register(fn: DialogHandler) -> DialogHandler:
             claim(self.dialogs, kind, "dialog")
-            self.dialogs[kind] = fn
+            self.dialogs[kind] = Dialog(fn, state)
             return fn
 
         return register
