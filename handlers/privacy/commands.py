@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import secrets
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,23 @@ from bot import privacy
 from bot.content.text import normalise
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Reply, ReplyIntent
+from bot.engine.state_model import StateModel
 
 DIALOG = "forget"
 ACTION = "forget"
-ERASE = "erase"
-KEEP = "keep"
+
+
+class Answer(StrEnum):
+    """The two buttons of /forget's one question."""
+
+    ERASE = "erase"
+    KEEP = "keep"
+
+
+class ForgetState(StateModel):
+    """Nothing to keep between the question and its answer: one question, so no phase, and
+    what is deleted is found when the person confirms."""
+
 
 EXPORT_READY = (
     "Here is everything I store about you, as a JSON file. It includes any soreness answers "
@@ -113,23 +126,24 @@ async def forget(ctx: TurnContext) -> None:
 
 async def begin_forget(ctx: TurnContext) -> None:
     """Show what would be deleted and ask to confirm (also the "continue privately" button)."""
-    ctx.start_dialog(DIALOG)
+    ctx.start_dialog(DIALOG, ForgetState())
     counts = await privacy.count(ctx.session, ctx.user)
     _ask(ctx, FORGET_ASK.format(summary=describe(counts)))
 
 
 def _ask(ctx: TurnContext, text: str) -> None:
-    _say(ctx, text, buttons=[[ctx.choice(FORGET_YES, ERASE), ctx.choice(FORGET_NO, KEEP)]])
+    buttons = [[ctx.choice(FORGET_YES, Answer.ERASE), ctx.choice(FORGET_NO, Answer.KEEP)]]
+    _say(ctx, text, buttons=buttons)
 
 
 async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
     # Typing is never enough to delete: only the button is, so a stray "yes" can't erase.
     typed_keep = given.text is not None and normalise(given.text) in _KEEP_WORDS
-    if given.choice == KEEP or typed_keep:
+    if given.choice == Answer.KEEP or typed_keep:
         ctx.end_dialog()
         _say(ctx, FORGET_KEPT)
         return
-    if given.choice != ERASE:
+    if given.choice != Answer.ERASE:
         _ask(ctx, FORGET_REASK)
         return
     ctx.end_dialog()

@@ -6,6 +6,7 @@ from bot.engine.feature import Feature
 from handlers.privacy.commands import (
     ACTION,
     DIALOG,
+    ForgetState,
     begin_forget,
     export_command,
     forget,
@@ -18,4 +19,4 @@ feature.command("privacy", "What I store and why")(privacy_command)
 feature.command("export", "Get a copy of everything I store about you")(export_command)
 feature.command("forget", "Delete everything I store about you")(forget)
 feature.action(ACTION)(begin_forget)
-feature.dialog(DIALOG)(on_answer)
+feature.dialog(DIALOG, state=ForgetState)(on_answer)
