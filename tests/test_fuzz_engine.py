@@ -7,7 +7,7 @@ After every input: no handler crashed (the engine would have answered SOMETHING_
 database was never "unavailable", every input was answered (plain chatter in a group may be
 deliberately ignored), every offered button is one the engine can route, no reply echoes a
 huge message back; after every script, each stored dialog is of a registered kind, with a
-well-formed nonce and JSON data.
+well-formed nonce and JSON data that its kind's state model reads.
 """
 
 from __future__ import annotations
@@ -225,6 +225,9 @@ async def _check_dialogs(world: World) -> None:
         assert row.step >= 0
         assert isinstance(row.data, dict)
         json.loads(json.dumps(row.data))  # plain JSON, nothing a restart could not read
+        model = world.router.dialogs[row.kind].state
+        if model is not None:
+            model.model_validate(row.data)  # and in the shape its kind's model reads
 
 
 def test_fuzzed_inputs_never_crash_or_corrupt_state(

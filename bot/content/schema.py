@@ -121,6 +121,8 @@ class Texts(Strict):
     privacy: Paragraph
     privacy_centre: PrivacyCentre
     fallback: Paragraph
+    # A conversation whose stored state this release cannot read (saved by an older one).
+    dialog_restarted: Paragraph
     card_not_found: Line
     cards_intro: Line
     sources: list[Line] = Field(min_length=1)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from bot.engine import payloads
 from bot.engine.events import Button, Inbound, Reply, ReplyIntent
+from bot.engine.state_model import StateModel
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,15 +19,23 @@ if TYPE_CHECKING:
     from bot.engine.router import Router
     from bot.storage.models import Chat, User
 
+D = TypeVar("D")
+S = TypeVar("S", bound=StateModel)
 
-@dataclass
-class ActiveDialog:
-    """The in-memory copy of a DialogState row; the engine writes it back after the turn."""
+
+@dataclass(frozen=True)
+class ActiveDialog(Generic[D]):
+    """The in-memory copy of a DialogState row; the engine writes it back after the turn.
+
+    `data` is the dialog's state: an instance of the model its kind registered, which handlers
+    change in place (a plain dict for a kind registered without one). Frozen, so that only the
+    engine moves `step` on (continue_dialog).
+    """
 
     kind: str
     nonce: str
-    step: int = 0
-    data: dict[str, Any] = field(default_factory=dict)
+    step: int
+    data: D
 
 
 @dataclass(frozen=True)
@@ -47,7 +56,7 @@ class TurnContext:
         router: Router,
         user: User,
         chat: Chat,
-        dialog: ActiveDialog | None,
+        dialog: ActiveDialog[Any] | None,
         now: datetime,
         data_dir: Path,
     ) -> None:
@@ -57,7 +66,7 @@ class TurnContext:
         self.router = router
         self.user = user
         self.chat = chat
-        self.dialog = dialog
+        self.dialog: ActiveDialog[Any] | None = dialog
         self.now = now
         # Where files the bot makes go (charts, exports): Settings.data_dir.
         self.data_dir = data_dir
@@ -89,15 +98,46 @@ class TurnContext:
         self.replies.append(reply)
         return reply
 
-    def start_dialog(self, kind: str, data: dict[str, Any] | None = None) -> ActiveDialog:
-        """Begin a dialog, replacing any other this person had open in this chat."""
-        if kind not in self.router.dialogs:
+    @overload
+    def start_dialog(self, kind: str, state: S) -> ActiveDialog[S]: ...
+    @overload
+    def start_dialog(
+        self, kind: str, state: dict[str, Any] | None = None
+    ) -> ActiveDialog[dict[str, Any]]: ...
+    def start_dialog(
+        self, kind: str, state: StateModel | dict[str, Any] | None = None
+    ) -> ActiveDialog[Any]:
+        """Begin a dialog, replacing any other this person had open in this chat (a hand-over
+        from one dialog to the next). `state` is an instance of the model `kind` registered,
+        or a dict (or nothing) for a kind registered without one."""
+        registered = self.router.dialogs.get(kind)
+        if registered is None:
             raise KeyError(f"no dialog handler for {kind!r}")
-        self.dialog = ActiveDialog(kind=kind, nonce=payloads.new_nonce(), data=data or {})
+        wanted = registered.state or dict
+        data = {} if state is None and wanted is dict else state
+        if not isinstance(data, wanted):
+            given = type(state).__name__
+            raise TypeError(f"dialog {kind!r} keeps a {wanted.__name__}, not a {given}")
+        self.dialog = ActiveDialog(kind, payloads.new_nonce(), 0, data)
         return self.dialog
 
     def end_dialog(self) -> None:
         self.dialog = None
+
+    def state(self, model: type[S]) -> S:
+        """The open dialog's state as `model`: for the handlers of the dialog that registered
+        it, where another kind's dialog being open is a bug."""
+        found = self.find_state(model)
+        if found is None:
+            kind = self.dialog.kind if self.dialog else None
+            raise RuntimeError(f"the open dialog ({kind!r}) keeps no {model.__name__}")
+        return found
+
+    def find_state(self, model: type[S]) -> S | None:
+        """The open dialog's state if it is a `model`: None when no dialog or another kind's
+        is open (a command or button beside it)."""
+        data = self.dialog.data if self.dialog is not None else None
+        return data if isinstance(data, model) else None
 
     async def continue_dialog(self, answer: DialogInput) -> None:
         """Give the open dialog an answer: typed or pressed, or handed over by another
@@ -105,8 +145,8 @@ class TurnContext:
         Every accepted input moves the dialog on, so buttons of earlier questions go stale."""
         if self.dialog is None:
             raise RuntimeError("continue_dialog() needs an active dialog")
-        self.dialog.step += 1
-        await self.router.dialogs[self.dialog.kind](self, answer)
+        self.dialog = replace(self.dialog, step=self.dialog.step + 1)
+        await self.router.dialogs[self.dialog.kind].handler(self, answer)
 
     def choice(self, label: str, value: str) -> Button:
         """A button answering the current dialog question."""

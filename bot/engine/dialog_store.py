@@ -2,8 +2,9 @@
 
 Every turn reads this row and most turns write it, so it skips the ORM's identity map and unit
 of work (which cost more than SQLite's own work; see tests/benchmarks/bench_engine.py). The
-JSON is read as text and parsed here, which gives handlers a fresh object to change in place
-and keeps the stored original for telling whether anything changed.
+JSON is read as text and parsed here into the dialog kind's state model (a plain dict for a
+kind without one), which gives handlers a fresh object to change in place and keeps the stored
+original for telling whether anything changed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import Table, Text, and_, bindparam, cast, delete, insert, selec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.context import ActiveDialog
+from bot.engine.state_model import StateModel
 from bot.storage.models import DialogState
 
 _TABLE: Table = DialogState.__table__  # type: ignore[assignment]
@@ -60,15 +62,23 @@ class StoredDialog:
     step: int
     data_json: str
 
-    def active(self) -> ActiveDialog:
-        return ActiveDialog(self.kind, self.nonce, self.step, json.loads(self.data_json))
+    def active(self, state: type[StateModel] | None) -> ActiveDialog[Any]:
+        """The row as the turn's dialog, its data as `state` (the kind's model); raises
+        pydantic.ValidationError for data in a shape this release does not read."""
+        data = state.model_validate_json(self.data_json) if state else json.loads(self.data_json)
+        return ActiveDialog(self.kind, self.nonce, self.step, data)
 
-    def same_as(self, dialog: ActiveDialog) -> bool:
+    def same_as(self, dialog: ActiveDialog[Any]) -> bool:
         return (self.kind, self.nonce, self.step) == (
             dialog.kind,
             dialog.nonce,
             dialog.step,
-        ) and json.loads(self.data_json) == dialog.data
+        ) and json.loads(self.data_json) == as_stored(dialog.data)
+
+
+def as_stored(data: StateModel | dict[str, Any]) -> dict[str, Any]:
+    """The dialog's data as the JSON column holds it."""
+    return data.model_dump(mode="json") if isinstance(data, StateModel) else data
 
 
 def stored(row: Any) -> StoredDialog | None:
@@ -87,7 +97,7 @@ async def save(
     session: AsyncSession,
     key: DialogKey,
     before: StoredDialog | None,
-    after: ActiveDialog | None,
+    after: ActiveDialog[Any] | None,
     now: datetime,
 ) -> None:
     """Write the dialog as the turn left it: gone, new, changed, or (often) untouched."""
@@ -103,7 +113,7 @@ async def save(
         "kind": after.kind,
         "nonce": after.nonce,
         "step": after.step,
-        "data": after.data,
+        "data": as_stored(after.data),
         "updated_at": now,
     }
     if before is None:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -23,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import DEFAULT_DATA_DIR
 from bot.content.bundle import ContentBundle
 from bot.engine import dialog_store, payloads
-from bot.engine.context import DialogInput, TurnContext
+from bot.engine.context import ActiveDialog, DialogInput, TurnContext
 from bot.engine.dialog_store import StoredDialog
 from bot.engine.events import Actor, Inbound, Place, Reply, ReplyIntent
 from bot.engine.router import Router
@@ -173,7 +174,7 @@ class Engine:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             user, chat, found = await self._load(session, event, now)
-            dialog = found.active() if found and found.kind in self.router.dialogs else None
+            dialog, unreadable = self._restore(found)
             before.dialog = dialog.kind if dialog else None
             ctx = TurnContext(
                 event=event,
@@ -186,11 +187,28 @@ class Engine:
                 now=now,
                 data_dir=self.data_dir,
             )
-            await self._route(ctx)
+            if unreadable is not None:
+                who = hashed(event.actor.user_id)
+                log.info("dialog.unreadable", extra={"who": who, "dialog": unreadable})
+                ctx.say(self.content.texts.dialog_restarted)
+            if unreadable is None or not _answers_a_dialog(event):
+                await self._route(ctx)
             key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
             await dialog_store.save(session, key, found, ctx.dialog, now)
             log.info("turn.ok", extra={"who": hashed(event.actor.user_id), "kind": event.kind})
             return Turn(ctx.replies, ctx.dialog.kind if ctx.dialog else None)
+
+    def _restore(self, found: StoredDialog | None) -> tuple[ActiveDialog[Any] | None, str | None]:
+        """The open dialog, its data as its kind's state model; or (None, kind) for a row this
+        release cannot read (an older release's shape), which this turn ends. A row of a kind
+        no feature registers any more is dropped silently."""
+        registered = self.router.dialogs.get(found.kind) if found else None
+        if found is None or registered is None:
+            return None, None
+        try:
+            return found.active(registered.state), None
+        except ValidationError:
+            return None, found.kind
 
     async def _load(
         self, session: AsyncSession, event: Inbound, now: datetime
@@ -270,6 +288,14 @@ def _private_in_group(ctx: TurnContext) -> None:
         for reply in ctx.replies:
             if reply.intent is ReplyIntent.NEW:
                 reply.intent = ReplyIntent.PRIVATE
+
+
+def _answers_a_dialog(event: Inbound) -> bool:
+    """Typed text or a dialog's button: meant for the open dialog, so pointless without it
+    (commands and stateless buttons do not need one)."""
+    if event.payload is not None:
+        return isinstance(payloads.parse(event.payload), payloads.DialogPayload)
+    return event.command is None
 
 
 # Built once: constructing a statement costs more CPU than SQLite takes to run it.

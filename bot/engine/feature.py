@@ -8,6 +8,7 @@ Like a discord.py Cog or an aiogram Router per module: each package under handle
     feature.command("card", "Show one exercise card", args_hint="NAME")(card_command)
     feature.action("card")(card_button)
     feature.intent("card", names_a_card, priority=60)(card_by_name)
+    feature.dialog("remind", state=SetupState)(on_answer)
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.engine.state_model import StateModel
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -72,6 +75,14 @@ class Command:
 
 
 @dataclass(frozen=True)
+class Dialog:
+    handler: DialogHandler
+    # The model its data is stored and handled as; None: a plain dict, for a dialog not yet
+    # moved onto a model (the soreness check, until its rewrite lands).
+    state: type[StateModel] | None = None
+
+
+@dataclass(frozen=True)
 class Intent:
     name: str
     matches: IntentMatcher
@@ -97,7 +108,7 @@ class Feature:
     actions: dict[str, Handler] = field(default_factory=dict)
     # Button actions whose answers are personal: private in a group (Command.private).
     private_actions: set[str] = field(default_factory=set)
-    dialogs: dict[str, DialogHandler] = field(default_factory=dict)
+    dialogs: dict[str, Dialog] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
@@ -139,10 +150,14 @@ class Feature:
 
         return register
 
-    def dialog(self, kind: str) -> Callable[[DialogHandler], DialogHandler]:
+    def dialog(
+        self, kind: str, *, state: type[StateModel] | None = None
+    ) -> Callable[[DialogHandler], DialogHandler]:
+        """The handler of the `kind` dialog's answers; `state` the model of its data."""
+
         def register(fn: DialogHandler) -> DialogHandler:
             claim(self.dialogs, kind, "dialog")
-            self.dialogs[kind] = fn
+            self.dialogs[kind] = Dialog(fn, state)
             return fn
 
         return register

@@ -16,7 +16,7 @@ from bot.engine.feature import (
     CoachCheck,
     Command,
     Daily,
-    DialogHandler,
+    Dialog,
     Feature,
     Handler,
     Intent,
@@ -53,7 +53,7 @@ class Router:
     aliases: dict[str, str] = field(default_factory=dict)
     actions: dict[str, Handler] = field(default_factory=dict)
     private_actions: set[str] = field(default_factory=set)
-    dialogs: dict[str, DialogHandler] = field(default_factory=dict)
+    dialogs: dict[str, Dialog] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
@@ -81,6 +81,14 @@ class Router:
             claim(self.actions, key, "button action")
         for key in feature.dialogs:
             claim(self.dialogs, key, "dialog")
+        # One kind per model, so a model names its dialog (ctx.state, ctx.find_state).
+        models = {d.state for d in self.dialogs.values() if d.state is not None}
+        for dialog in feature.dialogs.values():
+            if dialog.state is None:
+                continue
+            if dialog.state in models:
+                raise ValueError(f"dialog state {dialog.state.__name__} registered twice")
+            models.add(dialog.state)
         for intent in feature.intents:
             claim({i.name: i for i in self.intents}, intent.name, "intent")
         if feature.fallback is not None and self.fallback is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +23,7 @@ from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.payloads import action_payload
 from bot.storage.models import Broadcast, Challenge, Chat, Outbox
 from handlers.clubs import challenges
+from handlers.clubs.broadcast_draft import DIALOG, BroadcastDraft, Stage
 from handlers.clubs.coach_link import (
     club_label,
     identity_of,
@@ -33,7 +33,6 @@ from handlers.clubs.coach_link import (
 )
 from scheduler import outbox
 
-DIALOG = "club_broadcast"
 START_ACTION = "bcast"
 SENDING = "sending"
 REPORTED = "reported"
@@ -118,14 +117,15 @@ async def begin(ctx: TurnContext, text: str) -> None:
     if not await _clubs_of(ctx):
         ctx.say(ctx.content.clubs.broadcast_no_clubs)
         return
-    dialog = ctx.start_dialog(DIALOG, {"stage": "text"})
+    draft = BroadcastDraft(stage=Stage.TEXT)
+    ctx.start_dialog(DIALOG, draft)
     if text:
-        _take_text(ctx, dialog.data, text)
+        _take_text(ctx, draft, text)
     else:
         ctx.say(ctx.content.clubs.broadcast_ask, buttons=[[ctx.choice("Cancel", _CANCEL)]])
 
 
-def _take_text(ctx: TurnContext, data: dict[str, Any], text: str) -> None:
+def _take_text(ctx: TurnContext, draft: BroadcastDraft, text: str) -> None:
     text = text.strip()
     if not text or len(text) > MAX_TEXT:
         problem = (
@@ -135,7 +135,7 @@ def _take_text(ctx: TurnContext, data: dict[str, Any], text: str) -> None:
         )
         ctx.say(problem, buttons=[[ctx.choice("Cancel", _CANCEL)]])
         return
-    data.update(stage="attach", text=text)
+    draft.stage, draft.text = Stage.ATTACH, text
     ctx.say(
         "Attach something?",
         buttons=[
@@ -147,56 +147,50 @@ def _take_text(ctx: TurnContext, data: dict[str, Any], text: str) -> None:
 
 
 async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
-    assert ctx.dialog is not None
-    data = ctx.dialog.data
+    draft = ctx.state(BroadcastDraft)
     if answer.choice == _CANCEL:
         ctx.end_dialog()
         ctx.say("Okay, nothing was sent.")
         return
-    stage = data.get("stage")
-    if stage == "text":
+    if draft.stage == Stage.TEXT:
         if answer.choice is None:
-            _take_text(ctx, data, answer.text or "")
+            _take_text(ctx, draft, answer.text or "")
         else:
             ctx.say(ctx.content.clubs.broadcast_ask, buttons=[[ctx.choice("Cancel", _CANCEL)]])
-    elif stage == "attach":
-        await _on_attach(ctx, data, answer)
-    elif stage == "card":
+    elif draft.stage == Stage.ATTACH:
+        await _on_attach(ctx, draft, answer)
+    elif draft.stage == Stage.CARD:
         card = ctx.content.cards.get((answer.choice or "").removeprefix("c:"))
         if answer.choice is None or not answer.choice.startswith("c:") or card is None:
             _ask_card(ctx, "Please pick a card with the buttons.")
             return
-        data.update(stage="preview", card=card.id)
-        await _preview(ctx, data)
-    elif stage == "challenge":
+        draft.stage, draft.card = Stage.PREVIEW, card.id
+        await _preview(ctx, draft)
+    elif draft.stage == Stage.CHALLENGE:
         template = ctx.content.challenges.get((answer.choice or "").removeprefix("t:"))
         if answer.choice is None or not answer.choice.startswith("t:") or template is None:
             _ask_template(ctx, "Please pick a challenge with the buttons.")
             return
-        data.update(stage="preview", template=template.id)
-        await _preview(ctx, data)
-    elif stage == "preview":
-        if answer.choice == _SEND:
-            await _send(ctx, data)
-        else:
-            await _preview(ctx, data)
+        draft.stage, draft.template = Stage.PREVIEW, template.id
+        await _preview(ctx, draft)
+    elif answer.choice == _SEND:  # at the preview, the last stage
+        await _send(ctx, draft)
     else:
-        ctx.end_dialog()
-        ctx.say("Let's start that again: type /broadcast.")
+        await _preview(ctx, draft)
 
 
-async def _on_attach(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+async def _on_attach(ctx: TurnContext, draft: BroadcastDraft, answer: DialogInput) -> None:
     if answer.choice == _CARD:
-        data["stage"] = "card"
+        draft.stage = Stage.CARD
         _ask_card(ctx)
     elif answer.choice == _CHALLENGE:
-        data["stage"] = "challenge"
+        draft.stage = Stage.CHALLENGE
         _ask_template(ctx)
     elif answer.choice == _NONE:
-        data["stage"] = "preview"
-        await _preview(ctx, data)
+        draft.stage = Stage.PREVIEW
+        await _preview(ctx, draft)
     else:
-        _take_text(ctx, data, data.get("text", ""))
+        _take_text(ctx, draft, draft.text)
 
 
 def _ask_card(ctx: TurnContext, lead: str = "") -> None:
@@ -220,16 +214,16 @@ def _zone_for(ctx: TurnContext) -> str:
     return ctx.user.timezone or "UTC"
 
 
-async def _preview(ctx: TurnContext, data: dict[str, Any]) -> None:
+async def _preview(ctx: TurnContext, draft: BroadcastDraft) -> None:
     clubs = await _clubs_of(ctx)
     if not clubs:
         ctx.end_dialog()
         ctx.say(ctx.content.clubs.broadcast_no_clubs)
         return
-    card = ctx.content.cards.get(data.get("card") or "")
-    template = ctx.content.challenges.get(data.get("template") or "")
-    draft = _draft_challenge(template, _zone_for(ctx), ctx.now) if template else None
-    message = club_message(data["text"], card, draft, ctx.content.clubs)
+    card = ctx.content.cards.get(draft.card or "")
+    template = ctx.content.challenges.get(draft.template or "")
+    challenge = _draft_challenge(template, _zone_for(ctx), ctx.now) if template else None
+    message = club_message(draft.text, card, challenge, ctx.content.clubs)
     reachable = [c for c in clubs if c.bot_is_member]
     gone = [c for c in clubs if not c.bot_is_member]
     lines = [
@@ -252,19 +246,19 @@ async def _preview(ctx: TurnContext, data: dict[str, Any]) -> None:
     ctx.say("\n\n".join(lines), buttons=[*buttons, [ctx.choice("Cancel", _CANCEL)]])
 
 
-async def _send(ctx: TurnContext, data: dict[str, Any]) -> None:
+async def _send(ctx: TurnContext, draft: BroadcastDraft) -> None:
     ctx.end_dialog()
     identity = await identity_of(ctx)
     clubs = await _clubs_of(ctx)  # as linked now, not as when the preview was shown
     if identity is None or not clubs:
         ctx.say(ctx.content.clubs.broadcast_no_clubs)
         return
-    card = ctx.content.cards.get(data.get("card") or "")
-    template = ctx.content.challenges.get(data.get("template") or "")
+    card = ctx.content.cards.get(draft.card or "")
+    template = ctx.content.challenges.get(draft.template or "")
     broadcast = Broadcast(
         account_id=identity.account_id,
         created_by=ctx.user.id,
-        text=data["text"][:MAX_TEXT],
+        text=draft.text[:MAX_TEXT],
         card_id=card.id if card else None,
         template_id=template.id if template else None,
         report_chat_id=private_chat_id(ctx.user, identity),

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 from bot.content.challenge_schema import ChallengeTemplate
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button
 from bot.storage.models import Challenge
 from handlers.clubs import challenges
+from handlers.clubs.challenge_draft import DIALOG, ChallengeDraft, Stage
 from handlers.clubs.coach_link import identity_of, private_chat_id
 from handlers.clubs.roles import is_coach
 from handlers.reminders.api import describe_zone, resolve_zone
 from scheduler.occurrences import zone
 
-DIALOG = "club_challenge"
 CUSTOM = "custom"
 NOW = "now"
 CONFIRM = "confirm"
@@ -59,7 +58,7 @@ def _rows(buttons: list[Button], per_row: int = _PER_ROW) -> list[list[Button]]:
 
 async def start(ctx: TurnContext) -> None:
     tz = await challenges.last_timezone(ctx.session, ctx.chat) or ctx.user.timezone or "UTC"
-    ctx.start_dialog(DIALOG, {"stage": "pick", "tz": tz})
+    ctx.start_dialog(DIALOG, ChallengeDraft(stage=Stage.PICK, tz=tz))
     _ask_pick(ctx)
 
 
@@ -85,44 +84,44 @@ def _ask_custom(ctx: TurnContext, lead: str = "") -> None:
     ctx.say(f"{lead}\n\n{prompt}".strip(), buttons=[[_cancel_button(ctx)]])
 
 
-def _local_today(ctx: TurnContext, data: dict[str, Any]) -> date:
-    return ctx.now.astimezone(zone(data["tz"])).date()
+def _local_today(ctx: TurnContext, draft: ChallengeDraft) -> date:
+    return ctx.now.astimezone(zone(draft.tz)).date()
 
 
-def _zone_hint(data: dict[str, Any]) -> str:
+def _zone_hint(draft: ChallengeDraft) -> str:
     return (
-        f"Times are in **{data['tz']}**; to use another zone, type its name "
+        f"Times are in **{draft.tz}**; to use another zone, type its name "
         "(for example Europe/London)."
     )
 
 
-def _ask_day(ctx: TurnContext, data: dict[str, Any], lead: str = "") -> None:
-    today = _local_today(ctx, data)
+def _ask_day(ctx: TurnContext, draft: ChallengeDraft, lead: str = "") -> None:
+    today = _local_today(ctx, draft)
     buttons = []
     for offset in range(7):
         day = today + timedelta(days=offset)
         label = {0: "Today", 1: "Tomorrow"}.get(offset, f"{day:%a} {day.day}")
         buttons.append(ctx.choice(label, f"d{offset}"))
-    text = f"{lead}\n\nWhich day should it start? {_zone_hint(data)}".strip()
+    text = f"{lead}\n\nWhich day should it start? {_zone_hint(draft)}".strip()
     ctx.say(text, buttons=[*_rows(buttons, 4), [_cancel_button(ctx)]])
 
 
-def _start_moment(data: dict[str, Any], minute: int) -> datetime:
-    day = date.fromisoformat(data["day"])
-    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone(data["tz"]))
+def _start_moment(draft: ChallengeDraft, minute: int) -> datetime:
+    assert draft.day is not None  # asked before the time
+    local = datetime.combine(draft.day, time(minute // 60, minute % 60), tzinfo=zone(draft.tz))
     return local.astimezone(zone("UTC"))
 
 
-def _ask_time(ctx: TurnContext, data: dict[str, Any], lead: str = "") -> None:
+def _ask_time(ctx: TurnContext, draft: ChallengeDraft, lead: str = "") -> None:
     buttons = []
-    if data["day"] == _local_today(ctx, data).isoformat():
+    if draft.day == _local_today(ctx, draft):
         buttons.append(ctx.choice("Now", NOW))
     for minute in PRESET_TIMES:
-        if _start_moment(data, minute) > ctx.now:
+        if _start_moment(draft, minute) > ctx.now:
             buttons.append(ctx.choice(f"{minute // 60:02d}:{minute % 60:02d}", f"m{minute}"))
     text = (
         f"{lead}\n\nWhat time should I post it? Pick one or type a time like 7:30. "
-        f"{_zone_hint(data)}"
+        f"{_zone_hint(draft)}"
     ).strip()
     ctx.say(text, buttons=[*_rows(buttons), [_cancel_button(ctx)]])
 
@@ -133,8 +132,8 @@ def _ask_length(ctx: TurnContext, lead: str = "") -> None:
     ctx.say(text, buttons=[*_rows(buttons, 2), [_cancel_button(ctx)]])
 
 
-def _ask_target(ctx: TurnContext, data: dict[str, Any], lead: str = "") -> None:
-    days = data["days"]
+def _ask_target(ctx: TurnContext, draft: ChallengeDraft, lead: str = "") -> None:
+    days = draft.days
     options = sorted({days, *(n for n in (5, 4, 3, 2, 1) if n < days)}, reverse=True)
     buttons = [ctx.choice("Every day" if n == days else f"{n} days", f"g{n}") for n in options[:6]]
     text = (
@@ -155,17 +154,17 @@ def _ask_repeat(ctx: TurnContext, lead: str = "") -> None:
     )
 
 
-def _plan(data: dict[str, Any], now: datetime) -> challenges.Plan:
-    starts_at = now if data["minute"] is None else _start_moment(data, data["minute"])
+def _plan(draft: ChallengeDraft, now: datetime) -> challenges.Plan:
+    starts_at = now if draft.minute is None else _start_moment(draft, draft.minute)
     return challenges.Plan(
-        title=data["title"],
-        details=data["details"],
-        template_id=data.get("template"),
-        target_days=data["target"],
-        days=data["days"],
-        timezone=data["tz"],
+        title=draft.title,
+        details=draft.details,
+        template_id=draft.template,
+        target_days=draft.target,
+        days=draft.days,
+        timezone=draft.tz,
         starts_at=starts_at,
-        repeat_weekly=data.get("repeat", False),
+        repeat_weekly=draft.repeat,
     )
 
 
@@ -182,11 +181,11 @@ def _draft(plan: challenges.Plan) -> Challenge:
     )
 
 
-def _ask_confirm(ctx: TurnContext, data: dict[str, Any]) -> None:
-    plan = _plan(data, ctx.now)
+def _ask_confirm(ctx: TurnContext, draft: ChallengeDraft) -> None:
+    plan = _plan(draft, ctx.now)
     when = (
         "right away"
-        if data["minute"] is None
+        if draft.minute is None
         else f"on {challenges.moment_label(plan.starts_at, plan.timezone)}"
     )
     repeat = " It starts again every week until a coach stops it." if plan.repeat_weekly else ""
@@ -205,54 +204,46 @@ def _template(ctx: TurnContext, choice: str) -> ChallengeTemplate | None:
 
 
 async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
-    assert ctx.dialog is not None
-    data = ctx.dialog.data
+    draft = ctx.state(ChallengeDraft)
     if answer.choice == CANCEL:
         ctx.end_dialog()
         ctx.say("Okay, no challenge was set. Nothing was changed.")
         return
-    stage = data.get("stage")
-    if stage == "pick":
-        _on_pick(ctx, data, answer)
-    elif stage == "custom":
-        _on_custom(ctx, data, answer)
-    elif stage == "day":
-        await _on_day(ctx, data, answer)
-    elif stage == "time":
-        await _on_time(ctx, data, answer)
-    elif stage == "length":
-        _on_length(ctx, data, answer)
-    elif stage == "target":
-        _on_target(ctx, data, answer)
-    elif stage == "repeat":
-        _on_repeat(ctx, data, answer)
-    elif stage == "confirm":
-        await _on_confirm(ctx, data, answer)
-    else:  # a row from an older version of this dialog
-        ctx.end_dialog()
-        ctx.say("Let's start that again: type /challenge.")
+    stage = draft.stage
+    if stage == Stage.PICK:
+        _on_pick(ctx, draft, answer)
+    elif stage == Stage.CUSTOM:
+        _on_custom(ctx, draft, answer)
+    elif stage == Stage.DAY:
+        await _on_day(ctx, draft, answer)
+    elif stage == Stage.TIME:
+        await _on_time(ctx, draft, answer)
+    elif stage == Stage.LENGTH:
+        _on_length(ctx, draft, answer)
+    elif stage == Stage.TARGET:
+        _on_target(ctx, draft, answer)
+    elif stage == Stage.REPEAT:
+        _on_repeat(ctx, draft, answer)
+    else:
+        await _on_confirm(ctx, draft, answer)
 
 
-def _on_pick(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+def _on_pick(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     if answer.choice == CUSTOM:
-        data["stage"] = "custom"
+        draft.stage = Stage.CUSTOM
         _ask_custom(ctx)
         return
     template = _template(ctx, answer.choice or "")
     if template is None:
         _ask_pick(ctx, "Please pick a challenge with the buttons, or press **Write my own**.")
         return
-    data.update(
-        stage="day",
-        template=template.id,
-        title=template.name,
-        details=template.details(),
-        week_target=template.target_days,
-    )
-    _ask_day(ctx, data, f"**{template.name}**, good choice.")
+    draft.stage = Stage.DAY
+    draft.template, draft.title = template.id, template.name
+    draft.details, draft.week_target = template.details(), template.target_days
+    _ask_day(ctx, draft, f"**{template.name}**, good choice.")
 
 
-def _on_custom(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+def _on_custom(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     text = " ".join((answer.text or "").split()) if answer.choice is None else ""
     if not 5 <= len(text) <= MAX_CUSTOM:
         lead = (
@@ -262,115 +253,116 @@ def _on_custom(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> N
         )
         _ask_custom(ctx, lead)
         return
-    title = text if len(text) <= 60 else text[:57].rstrip() + "…"
-    data.update(stage="day", template=None, title=title, details=text, week_target=None)
-    _ask_day(ctx, data, "Got it.")
+    draft.stage = Stage.DAY
+    draft.template, draft.week_target = None, None
+    draft.title = text if len(text) <= 60 else text[:57].rstrip() + "…"
+    draft.details = text
+    _ask_day(ctx, draft, "Got it.")
 
 
-async def _typed_zone(ctx: TurnContext, data: dict[str, Any], text: str) -> str:
+async def _typed_zone(ctx: TurnContext, draft: ChallengeDraft, text: str) -> str:
     """A zone typed instead of an answer: set it, or say why not. Returns the lead line."""
     guess = resolve_zone(text)
     if guess.zone is not None:
-        data["tz"] = guess.zone
+        draft.tz = guess.zone
         return f"Times are now in {describe_zone(guess.zone, ctx.now)}."
     shown = " ".join(text.split())[:40]
     hint = f" Did you mean {', '.join(guess.suggestions)}?" if guess.suggestions else ""
     return f"I didn't understand “{shown}”.{hint}"
 
 
-async def _on_day(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+async def _on_day(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     choice = answer.choice or ""
     if answer.choice is None:
-        _ask_day(ctx, data, await _typed_zone(ctx, data, answer.text or ""))
+        _ask_day(ctx, draft, await _typed_zone(ctx, draft, answer.text or ""))
         return
     if not (choice.startswith("d") and choice[1:].isdigit() and int(choice[1:]) < 7):
-        _ask_day(ctx, data, "Please pick a day with the buttons.")
+        _ask_day(ctx, draft, "Please pick a day with the buttons.")
         return
-    data["day"] = (_local_today(ctx, data) + timedelta(days=int(choice[1:]))).isoformat()
-    data["stage"] = "time"
-    _ask_time(ctx, data)
+    draft.day = _local_today(ctx, draft) + timedelta(days=int(choice[1:]))
+    draft.stage = Stage.TIME
+    _ask_time(ctx, draft)
 
 
-async def _on_time(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+async def _on_time(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     minute: int | None
-    today = data["day"] == _local_today(ctx, data).isoformat()
+    today = draft.day == _local_today(ctx, draft)
     if answer.choice == NOW and today:
         minute = None
     elif answer.choice is not None and answer.choice[1:].isdigit() and answer.choice[0] == "m":
         minute = int(answer.choice[1:])
         if minute >= 24 * 60:
-            _ask_time(ctx, data, "Please pick a time with the buttons.")
+            _ask_time(ctx, draft, "Please pick a time with the buttons.")
             return
     elif answer.choice is None and (typed := parse_time(answer.text or "")) is not None:
         minute = typed
     elif answer.choice is None:
-        _ask_time(ctx, data, await _typed_zone(ctx, data, answer.text or ""))
+        _ask_time(ctx, draft, await _typed_zone(ctx, draft, answer.text or ""))
         return
     else:
-        _ask_time(ctx, data, "Please pick a time with the buttons.")
+        _ask_time(ctx, draft, "Please pick a time with the buttons.")
         return
-    if minute is not None and _start_moment(data, minute) <= ctx.now:
-        _ask_time(ctx, data, "That time has already passed. Pick a later one, or “Now”.")
+    if minute is not None and _start_moment(draft, minute) <= ctx.now:
+        _ask_time(ctx, draft, "That time has already passed. Pick a later one, or “Now”.")
         return
-    data["minute"] = minute
-    data["stage"] = "length"
+    draft.minute = minute
+    draft.stage = Stage.LENGTH
     _ask_length(ctx)
 
 
-def _on_length(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+def _on_length(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     allowed = {f"n{days}": days for days, _ in LENGTHS}
     if answer.choice not in allowed:
         _ask_length(ctx, "Please pick a length with the buttons.")
         return
-    days = allowed[answer.choice]
-    data["days"] = days
-    if data.get("week_target") is None:
-        data["stage"] = "target"
-        _ask_target(ctx, data)
+    draft.days = allowed[answer.choice]
+    if draft.week_target is None:
+        draft.stage = Stage.TARGET
+        _ask_target(ctx, draft)
         return
-    data["target"] = challenges.scaled_target(data["week_target"], days)
-    _after_target(ctx, data)
+    draft.target = challenges.scaled_target(draft.week_target, draft.days)
+    _after_target(ctx, draft)
 
 
-def _on_target(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+def _on_target(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     raw = (answer.choice or "").removeprefix("g") if answer.choice else (answer.text or "")
     raw = raw.strip()
-    if not (raw.isdigit() and 1 <= int(raw) <= data["days"]):
-        _ask_target(ctx, data, f"Please choose a number from 1 to {data['days']}.")
+    if not (raw.isdigit() and 1 <= int(raw) <= draft.days):
+        _ask_target(ctx, draft, f"Please choose a number from 1 to {draft.days}.")
         return
-    data["target"] = int(raw)
-    _after_target(ctx, data)
+    draft.target = int(raw)
+    _after_target(ctx, draft)
 
 
-def _after_target(ctx: TurnContext, data: dict[str, Any]) -> None:
-    if data["days"] <= 7:
-        data["stage"] = "repeat"
+def _after_target(ctx: TurnContext, draft: ChallengeDraft) -> None:
+    if draft.days <= 7:
+        draft.stage = Stage.REPEAT
         _ask_repeat(ctx)
         return
-    data["repeat"] = False
-    data["stage"] = "confirm"
-    _ask_confirm(ctx, data)
+    draft.repeat = False
+    draft.stage = Stage.CONFIRM
+    _ask_confirm(ctx, draft)
 
 
-def _on_repeat(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+def _on_repeat(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     if answer.choice not in (ONCE, WEEKLY):
         _ask_repeat(ctx, "Please pick one of the buttons.")
         return
-    data["repeat"] = answer.choice == WEEKLY
-    data["stage"] = "confirm"
-    _ask_confirm(ctx, data)
+    draft.repeat = answer.choice == WEEKLY
+    draft.stage = Stage.CONFIRM
+    _ask_confirm(ctx, draft)
 
 
-async def _on_confirm(ctx: TurnContext, data: dict[str, Any], answer: DialogInput) -> None:
+async def _on_confirm(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     if answer.choice != CONFIRM:
-        _ask_confirm(ctx, data)
+        _ask_confirm(ctx, draft)
         return
     ctx.end_dialog()
     if not await is_coach(ctx):
         ctx.say(ctx.content.clubs.coach_only)
         return
-    plan = _plan(data, ctx.now)
-    if data["minute"] is not None and plan.starts_at <= ctx.now:
+    plan = _plan(draft, ctx.now)
+    if draft.minute is not None and plan.starts_at <= ctx.now:
         ctx.say("The start time passed while we were talking, so I'll post it right away.")
     challenge = await challenges.create(ctx.session, ctx.chat, ctx.user.id, plan, ctx.now)
     if challenge.starts_at <= ctx.now:

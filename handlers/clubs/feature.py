@@ -4,7 +4,16 @@ linked club; the bot joining or leaving a club's chat; the sweep that posts on s
 from __future__ import annotations
 
 from bot.engine.feature import Feature
-from handlers.clubs import broadcast, challenge_setup, challenges, commands, roles, sweep
+from handlers.clubs import (
+    broadcast,
+    broadcast_draft,
+    challenge_draft,
+    challenge_setup,
+    challenges,
+    commands,
+    roles,
+    sweep,
+)
 
 feature = Feature("clubs", coach_check=roles.is_coach)
 feature.command("challenge", "Club challenge: set one (coaches) or see the current one")(
@@ -17,8 +26,10 @@ feature.command("coach", "Coach tools: add, remove, list, link", args_hint="[add
 feature.command("broadcast", "Coaches: one message to all your linked clubs", args_hint="[status]")(
     broadcast.broadcast_command
 )
-feature.dialog(challenge_setup.DIALOG)(challenge_setup.on_answer)
-feature.dialog(broadcast.DIALOG)(broadcast.on_answer)
+feature.dialog(challenge_draft.DIALOG, state=challenge_draft.ChallengeDraft)(
+    challenge_setup.on_answer
+)
+feature.dialog(broadcast_draft.DIALOG, state=broadcast_draft.BroadcastDraft)(broadcast.on_answer)
 feature.action(challenges.JOIN_ACTION)(challenges.join_tap)
 feature.action(challenges.DONE_ACTION)(challenges.done_tap)
 feature.action(challenges.RESUME_ACTION)(commands.resume_tap)

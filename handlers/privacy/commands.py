@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import secrets
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from bot import privacy
 from bot.content.text import normalise
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Reply, ReplyIntent
+from bot.engine.state_model import StateModel
 from handlers.privacy.readable import readable
 from handlers.triage.api import change_health_consent, health_consent
 
@@ -26,8 +28,19 @@ DIALOG = "forget"
 ACTION = "forget"
 CENTRE_ACTION = "privacy"
 EXPORT, KEEP_CHECKS, STOP = "export", "keep", "stop"
-ERASE = "erase"
-KEEP = "keep"
+
+
+class Answer(StrEnum):
+    """The two buttons of /forget's one question."""
+
+    ERASE = "erase"
+    KEEP = "keep"
+
+
+class ForgetState(StateModel):
+    """Nothing to keep between the question and its answer: one question, so no phase, and
+    what is deleted is found when the person confirms."""
+
 
 EXPORT_READY = (
     "Here is everything I store about you, as a JSON file. It includes any soreness answers "
@@ -137,34 +150,34 @@ async def forget(ctx: TurnContext) -> None:
 
 async def begin_forget(ctx: TurnContext) -> None:
     """Show what would be deleted and ask to confirm (also the "continue privately" button)."""
-    ctx.start_dialog(DIALOG)
+    ctx.start_dialog(DIALOG, ForgetState())
     counts = await privacy.count(ctx.session, ctx.user)
     counts["files"] = len(ctx.router.files_of(ctx.data_dir, ctx.user.id))
     _ask(ctx, FORGET_ASK.format(summary=describe(counts)))
 
 
 def _ask(ctx: TurnContext, text: str) -> None:
-    _say(ctx, text, buttons=[[ctx.choice(FORGET_YES, ERASE), ctx.choice(FORGET_NO, KEEP)]])
+    buttons = [[ctx.choice(FORGET_YES, Answer.ERASE), ctx.choice(FORGET_NO, Answer.KEEP)]]
+    _say(ctx, text, buttons=buttons)
 
 
 async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
     # Typing is never enough to delete: only the button is, so a stray "yes" can't erase.
     typed_keep = given.text is not None and normalise(given.text) in _KEEP_WORDS
-    if given.choice == KEEP or typed_keep:
+    if given.choice == Answer.KEEP or typed_keep:
         ctx.end_dialog()
         _say(ctx, FORGET_KEPT)
         return
-    if given.choice != ERASE:
+    if given.choice != Answer.ERASE:
         _ask(ctx, FORGET_REASK)
         return
     ctx.end_dialog()
     removed = await privacy.erase(ctx.session, ctx.user)
     # This very conversation was one of the rows; listing it would only puzzle.
     removed["dialog_states"] = removed.get("dialog_states", 1) - 1
-    # Files go after the rows: if the turn failed before this, nothing at all was deleted.
-    removed["files"] = await asyncio.to_thread(
-        _delete, ctx.router.files_of(ctx.data_dir, ctx.user.id)
-    )
+    # Exports and charts are copies of what those rows held: they go with them.
+    files = ctx.router.files_of(ctx.data_dir, ctx.user.id)
+    removed["files"] = await asyncio.to_thread(_delete, files)
     _say(ctx, FORGET_DONE.format(summary=describe({k: n for k, n in removed.items() if n})))
 
 

@@ -7,6 +7,7 @@ from handlers.privacy.commands import (
     ACTION,
     CENTRE_ACTION,
     DIALOG,
+    ForgetState,
     begin_forget,
     centre_button,
     export_command,
@@ -23,5 +24,5 @@ feature.action(CENTRE_ACTION, private=True)(centre_button)
 feature.command("export", "Get a copy of everything I store about you")(export_command)
 feature.command("forget", "Delete everything I store about you")(forget)
 feature.action(ACTION)(begin_forget)
-feature.dialog(DIALOG)(on_answer)
+feature.dialog(DIALOG, state=ForgetState)(on_answer)
 feature.files_of(exports_of)

@@ -2,9 +2,9 @@
 like "tue thu 7:00" too; list, change, pause, resume, delete; and the buttons on a reminder
 (Snooze 1 h, Skip this week; its Start session button belongs to handlers/sessions.py).
 
-The set-up is a persisted dialog ("remind") with stages tz → days → time, so it survives a
-restart. The rules themselves live in scheduler.rules; nothing here touches the outbox
-except through it.
+The set-up is a persisted dialog ("remind", its state a SetupState) with stages tz → days →
+time, so it survives a restart. The rules themselves live in handlers/reminders/rules.py;
+nothing here touches the outbox except through it.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from bot.engine.feature import Handler
 from bot.storage.models import ReminderRule
 from handlers.reminders import rules, timezone
 from handlers.reminders.parse import Schedule, parse_schedule, parse_time
+from handlers.reminders.setup_state import DIALOG, SetupState, Stage
 from scheduler.occurrences import DAY_NAMES, WeeklyTime, zone
 
-DIALOG = "remind"
 SETUP_ACTION = "remind"
 LIST_ACTION = "rem_list"
 PAUSE_ACTION = "rem_pause"
@@ -29,7 +29,6 @@ CHANGE_ACTION = "rem_change"
 
 TIME_CHOICES = (6 * 60 + 30, 7 * 60, 12 * 60, 17 * 60 + 30, 18 * 60 + 30, 19 * 60 + 30)
 EXAMPLE = "tue thu 7:00"
-_STAGE_TZ, _STAGE_DAYS, _STAGE_TIME = "tz", "days", "time"
 _NEXT, _CANCEL = "next", "cancel"
 
 _SUBCOMMANDS = ("list", "pause", "resume", "delete", "change")
@@ -62,16 +61,15 @@ async def start_setup(ctx: TurnContext, *, rule: ReminderRule | None = None) -> 
             buttons=[[ctx.action("My reminders", LIST_ACTION)]],
         )
         return
-    data: dict[str, object] = {"days": rule.days if rule else 0, "rule": rule.id if rule else None}
-    dialog = ctx.start_dialog(DIALOG, data)
-    if ctx.user.timezone is None:
-        dialog.data["stage"] = _STAGE_TZ
+    stage = Stage.TZ if ctx.user.timezone is None else Stage.DAYS
+    state = SetupState(stage=stage, days=rule.days if rule else 0, rule=rule.id if rule else None)
+    ctx.start_dialog(DIALOG, state)
+    if stage == Stage.TZ:
         timezone.ask_for_zone(
             ctx, "First, which time zone are you in? Then reminders arrive at your local time."
         )
         return
-    dialog.data["stage"] = _STAGE_DAYS
-    _ask_days(ctx)
+    _ask_days(ctx, state)
 
 
 async def _typed_schedule(ctx: TurnContext, text: str) -> None:
@@ -86,10 +84,8 @@ async def _typed_schedule(ctx: TurnContext, text: str) -> None:
     assert schedule.minute is not None
     when = WeeklyTime(schedule.days, schedule.minute)
     if ctx.user.timezone is None:
-        dialog = ctx.start_dialog(
-            DIALOG, {"stage": _STAGE_TZ, "days": when.days, "minute": when.minute, "rule": None}
-        )
-        dialog.data["pending"] = True
+        state = SetupState(stage=Stage.TZ, days=when.days, minute=when.minute, pending=True)
+        ctx.start_dialog(DIALOG, state)
         timezone.ask_for_zone(ctx, f"Almost done: {when.describe()}. Which time zone are you in?")
         return
     await _save(ctx, when, rule_id=None)
@@ -110,24 +106,20 @@ def _schedule_problem(schedule: Schedule) -> str | None:
 
 
 async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
-    assert ctx.dialog is not None
-    data = ctx.dialog.data
+    state = ctx.state(SetupState)
     if given.choice == _CANCEL:
         ctx.end_dialog()
         ctx.say("Okay, I left your reminders as they were.")
         return
-    stage = data.get("stage")
-    if stage == _STAGE_TZ:
-        await _on_zone(ctx, given)
-    elif stage == _STAGE_DAYS:
-        await _on_days(ctx, given)
+    if state.stage == Stage.TZ:
+        await _on_zone(ctx, state, given)
+    elif state.stage == Stage.DAYS:
+        await _on_days(ctx, state, given)
     else:
-        await _on_time(ctx, given)
+        await _on_time(ctx, state, given)
 
 
-async def _on_zone(ctx: TurnContext, given: DialogInput) -> None:
-    assert ctx.dialog is not None
-    data = ctx.dialog.data
+async def _on_zone(ctx: TurnContext, state: SetupState, given: DialogInput) -> None:
     if given.choice != timezone.ZONE_SET:
         if given.text:
             # On success, apply_zone hands back to this dialog with ZONE_SET; otherwise the
@@ -136,49 +128,44 @@ async def _on_zone(ctx: TurnContext, given: DialogInput) -> None:
         else:
             timezone.ask_for_zone(ctx, "Pick your time zone first, or type it.")
         return
-    if data.get("pending"):
-        await _save(ctx, WeeklyTime(int(data["days"]), int(data["minute"])), rule_id=None)
+    if state.pending and state.minute is not None:
+        await _save(ctx, WeeklyTime(state.days, state.minute), rule_id=None)
         return
-    data["stage"] = _STAGE_DAYS
-    _ask_days(ctx)
+    state.stage = Stage.DAYS
+    _ask_days(ctx, state)
 
 
-async def _on_days(ctx: TurnContext, given: DialogInput) -> None:
-    assert ctx.dialog is not None
-    data = ctx.dialog.data
-    days = int(data.get("days", 0))
+async def _on_days(ctx: TurnContext, state: SetupState, given: DialogInput) -> None:
     if given.choice is not None:
         if given.choice == _NEXT:
-            if not days:
-                _ask_days(ctx, lead="Pick at least one day first.")
+            if not state.days:
+                _ask_days(ctx, state, lead="Pick at least one day first.")
                 return
-            data["stage"] = _STAGE_TIME
-            _ask_time(ctx)
+            state.stage = Stage.TIME
+            _ask_time(ctx, state)
             return
         if given.choice.startswith("d") and given.choice[1:].isdigit():
-            data["days"] = days ^ (1 << (int(given.choice[1:]) % 7))
-            _ask_days(ctx, edit=True)
+            state.days ^= 1 << (int(given.choice[1:]) % 7)
+            _ask_days(ctx, state, edit=True)
         return
     schedule = parse_schedule(given.text or "")
     if schedule.unknown or (not schedule.days and schedule.minute is None):
-        _ask_days(ctx, lead=f"I didn't catch the days. Tap them, or type e.g. “{EXAMPLE}”.")
+        _ask_days(ctx, state, lead=f"I didn't catch the days. Tap them, or type e.g. “{EXAMPLE}”.")
         return
     if schedule.days:
-        data["days"] = days = schedule.days
-    if schedule.minute is not None and days:
-        await _save(ctx, WeeklyTime(days, schedule.minute), rule_id=data.get("rule"))
+        state.days = schedule.days
+    if schedule.minute is not None and state.days:
+        await _save(ctx, WeeklyTime(state.days, schedule.minute), rule_id=state.rule)
         return
-    if not days:
-        _ask_days(ctx, lead="Which days? Tap them, then Next.")
+    if not state.days:
+        _ask_days(ctx, state, lead="Which days? Tap them, then Next.")
         return
-    data["stage"] = _STAGE_TIME
-    _ask_time(ctx)
+    state.stage = Stage.TIME
+    _ask_time(ctx, state)
 
 
-async def _on_time(ctx: TurnContext, given: DialogInput) -> None:
-    assert ctx.dialog is not None
-    data = ctx.dialog.data
-    days = int(data.get("days", 0))
+async def _on_time(ctx: TurnContext, state: SetupState, given: DialogInput) -> None:
+    days = state.days
     minute: int | None = None
     if given.choice is not None and given.choice.startswith("t") and given.choice[1:].isdigit():
         minute = int(given.choice[1:])
@@ -188,17 +175,16 @@ async def _on_time(ctx: TurnContext, given: DialogInput) -> None:
         if schedule.days and not schedule.unknown:
             days = schedule.days
     if minute is None or not 0 <= minute < 24 * 60 or not days:
-        _ask_time(ctx, lead="I didn't catch the time. Pick one, or type e.g. 7:15 or 18:40.")
+        _ask_time(ctx, state, lead="I didn't catch the time. Pick one, or type e.g. 7:15 or 18:40.")
         return
-    await _save(ctx, WeeklyTime(days, minute), rule_id=data.get("rule"))
+    await _save(ctx, WeeklyTime(days, minute), rule_id=state.rule)
 
 
-def _ask_days(ctx: TurnContext, *, lead: str | None = None, edit: bool = False) -> None:
-    assert ctx.dialog is not None
-    days = int(ctx.dialog.data.get("days", 0))
-
+def _ask_days(
+    ctx: TurnContext, state: SetupState, *, lead: str | None = None, edit: bool = False
+) -> None:
     def toggle(day: int) -> Button:
-        mark = "✓ " if days >> day & 1 else ""
+        mark = "✓ " if state.days >> day & 1 else ""
         return ctx.choice(f"{mark}{DAY_NAMES[day][:3]}", f"d{day}")
 
     text = "Which days should I remind you? Tap to choose, then **Next**."
@@ -213,9 +199,8 @@ def _ask_days(ctx: TurnContext, *, lead: str | None = None, edit: bool = False) 
     )
 
 
-def _ask_time(ctx: TurnContext, *, lead: str | None = None) -> None:
-    assert ctx.dialog is not None
-    days = WeeklyTime(int(ctx.dialog.data["days"]), 0).describe().removesuffix(" at 00:00")
+def _ask_time(ctx: TurnContext, state: SetupState, *, lead: str | None = None) -> None:
+    days = WeeklyTime(state.days, 0).describe().removesuffix(" at 00:00")
     choices = [ctx.choice(f"{m // 60:02d}:{m % 60:02d}", f"t{m}") for m in TIME_CHOICES]
     text = f"What time on {days}? Pick one, or type a time like 7:15 or 18:40."
     ctx.say(
@@ -224,7 +209,7 @@ def _ask_time(ctx: TurnContext, *, lead: str | None = None) -> None:
     )
 
 
-async def _save(ctx: TurnContext, when: WeeklyTime, *, rule_id: object) -> None:
+async def _save(ctx: TurnContext, when: WeeklyTime, *, rule_id: int | None) -> None:
     ctx.end_dialog()
     tz = ctx.user.timezone
     assert tz is not None  # every path to here has set it

@@ -4,7 +4,7 @@ the list, snooze and skip, and the sweep that queues due ones."""
 from __future__ import annotations
 
 from bot.engine.feature import Feature
-from handlers.reminders import commands, rules, timezone
+from handlers.reminders import commands, rules, setup_state, timezone
 from handlers.reminders.sweep import sweep_reminders
 
 feature = Feature("reminders")
@@ -15,7 +15,7 @@ feature.action(timezone.ACTION)(timezone.zone_button)
 feature.command("remind", "Weekly core-session reminders", args_hint="[tue thu 7:00 | list]")(
     commands.remind_command
 )
-feature.dialog(commands.DIALOG)(commands.on_answer)
+feature.dialog(setup_state.DIALOG, state=setup_state.SetupState)(commands.on_answer)
 feature.action(commands.SETUP_ACTION)(commands.remind_command)
 feature.action(commands.LIST_ACTION)(commands.show_list)
 feature.action(rules.SNOOZE_ACTION)(commands.snooze_button)

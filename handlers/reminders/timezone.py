@@ -6,12 +6,11 @@ from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button
 from handlers.reminders import rules
 from handlers.reminders import zones as timezones
+from handlers.reminders.setup_state import SetupState, Stage
 
 ACTION = "tz"
-# The reminder set-up (handlers/reminders.py) waits at this stage until a zone is set.
-WAITING_DIALOG = "remind"
-WAITING_STAGE = "tz"
-ZONE_SET = "tz_set"  # the choice the waiting dialog receives
+# The choice the reminder set-up receives when a zone is set while it waits at Stage.TZ.
+ZONE_SET = "tz_set"
 _PER_ROW = 3
 
 
@@ -65,8 +64,8 @@ async def apply_zone(ctx: TurnContext, zone: str, *, offset: bool = False) -> No
         plural = "s keep their" if moved > 1 else " keeps its"
         lines.append(f"Your {moved} reminder{plural} local time{'s' if moved > 1 else ''}.")
     ctx.say(" ".join(lines))
-    dialog = ctx.dialog
-    if dialog and dialog.kind == WAITING_DIALOG and dialog.data.get("stage") == WAITING_STAGE:
+    waiting = ctx.find_state(SetupState)
+    if waiting is not None and waiting.stage == Stage.TZ:
         await ctx.continue_dialog(DialogInput(choice=ZONE_SET))
 
 

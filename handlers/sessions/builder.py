@@ -11,7 +11,7 @@ import math
 import random
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 from bot.content.schema import Area, Card, Level
 from bot.content.session_schema import SessionTemplate, eligible_cards
@@ -45,7 +45,8 @@ class Move:
 
 @dataclass(frozen=True)
 class Plan:
-    """Today's session, stored in the dialog so a resumed session is exactly the same."""
+    """Today's session, stored in the dialog (RunState.plan) so a resumed session is exactly
+    the same."""
 
     template: str
     level: Level
@@ -66,35 +67,6 @@ class Plan:
         rests = self.rounds * max(len(self.moves) - 1, 0) * self.rest_between_moves
         rests += (self.rounds - 1) * self.rest_between_rounds
         return warmup + self.work_seconds() + rests
-
-    def to_data(self) -> dict[str, Any]:
-        return {
-            "template": self.template,
-            "level": self.level,
-            "day": self.day,
-            "dose_pct": self.dose_pct,
-            "moves": [[m.card_id, m.kind, m.amount, m.per_side] for m in self.moves],
-            "warmup": list(self.warmup),
-            "rounds": self.rounds,
-            "rest_moves": self.rest_between_moves,
-            "rest_rounds": self.rest_between_rounds,
-            "spr": self.seconds_per_rep,
-        }
-
-    @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Plan:
-        return cls(
-            template=str(data["template"]),
-            level=data["level"],
-            day=str(data["day"]),
-            dose_pct=int(data["dose_pct"]),
-            moves=tuple(Move(str(c), k, int(a), bool(s)) for c, k, a, s in data["moves"]),
-            warmup=tuple(int(i) for i in data["warmup"]),
-            rounds=int(data["rounds"]),
-            rest_between_moves=int(data["rest_moves"]),
-            rest_between_rounds=int(data["rest_rounds"]),
-            seconds_per_rep=int(data["spr"]),
-        )
 
 
 @dataclass(frozen=True)

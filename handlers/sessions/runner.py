@@ -18,17 +18,7 @@ from handlers.sessions import views as session_views
 from handlers.sessions.builder import build_plan
 from handlers.sessions.gate import Refusal
 from handlers.sessions.progression import GOAL_MIN, dose_advice
-from handlers.sessions.state import (
-    EASIER,
-    HARDER,
-    HOLD,
-    LEVEL,
-    OPEN,
-    PAUSED,
-    READY,
-    STEP,
-    RunState,
-)
+from handlers.sessions.state import Phase, RunState, Variant
 from handlers.sessions.views import (
     ABANDON,
     DONE,
@@ -56,8 +46,8 @@ async def begin(ctx: TurnContext, template: SessionTemplate, *, screened: bool =
         return
     level = as_level(ctx.user.level)
     if level is None:
-        state = RunState(phase=LEVEL, template=template.id)
-        ctx.start_dialog(DIALOG, state.to_data())
+        state = RunState(phase=Phase.LEVEL, template=template.id)
+        ctx.start_dialog(DIALOG, state)
         session_views.ask_level(ctx, state)
         return
     await _build(ctx, template, level)
@@ -65,30 +55,24 @@ async def begin(ctx: TurnContext, template: SessionTemplate, *, screened: bool =
 
 async def offer_open(ctx: TurnContext, state: RunState) -> None:
     """/session while one is open: pick up where it was, or start over."""
-    assert ctx.dialog is not None
-    if state.phase in (PAUSED, OPEN):
-        state.phase = state.resume_to or STEP
+    if state.phase in (Phase.PAUSED, Phase.OPEN):
+        state.phase = state.resume_to or Phase.STEP
     # A running timer is not resumed mid-way: back to the move, whose Start runs it again.
-    state.resume_to, state.phase = (STEP if state.phase == HOLD else state.phase), OPEN
-    ctx.dialog.data = state.to_data()
+    state.resume_to = Phase.STEP if state.phase == Phase.HOLD else state.phase
+    state.phase = Phase.OPEN
     _show(ctx, state, ctx.content.sessions.templates[state.template])
 
 
 def open_state(ctx: TurnContext) -> RunState | None:
-    """The session this person has open in this chat, if any (and still readable)."""
-    if ctx.dialog is None or ctx.dialog.kind != DIALOG:
-        return None
-    state = RunState.from_data(ctx.dialog.data)
-    if state is None or not state.fits(ctx.content):
-        return None
-    return state
+    """The session this person has open in this chat, if any (and still fitting the content)."""
+    state = ctx.find_state(RunState)
+    return state if state is not None and state.fits(ctx.content) else None
 
 
 async def on_input(ctx: TurnContext, answer: DialogInput) -> None:
-    assert ctx.dialog is not None
     texts = ctx.content.sessions.texts
-    state = RunState.from_data(ctx.dialog.data)
-    if state is None or not state.fits(ctx.content):
+    state = ctx.state(RunState)
+    if not state.fits(ctx.content):
         ctx.say(texts.content_changed)
         await begin(ctx, ctx.content.sessions.default)
         return
@@ -106,21 +90,19 @@ async def on_input(ctx: TurnContext, answer: DialogInput) -> None:
         ctx.say(texts.unknown_input)
         _show(ctx, state, template)
         return
-    dialog = ctx.dialog
     await _apply(ctx, state, template, choice)
-    if ctx.dialog is dialog:  # not ended, nor replaced by a fresh session
-        dialog.data = state.to_data()
 
 
 async def _apply(ctx: TurnContext, state: RunState, template: SessionTemplate, choice: str) -> None:
     texts = ctx.content.sessions.texts
     phase = state.phase
     level = as_level(choice)
-    if phase == LEVEL and level is not None:
+    if phase == Phase.LEVEL and level is not None:
         ctx.user.level = level
         await _build(ctx, template, level)
     elif choice == STOP:
-        state.resume_to, state.phase = (STEP if phase == HOLD else phase), PAUSED
+        state.resume_to = Phase.STEP if phase == Phase.HOLD else phase
+        state.phase = Phase.PAUSED
         ctx.say(texts.paused, buttons=session_views.rows(ctx, state))
     elif choice == RESUME:
         await _resume(ctx, state, template)
@@ -129,17 +111,17 @@ async def _apply(ctx: TurnContext, state: RunState, template: SessionTemplate, c
     elif choice == OVER:
         await _log_partial(ctx, state)
         await begin(ctx, template)
-    elif phase == READY:
+    elif phase == Phase.READY:
         await _from_overview(ctx, state, template, choice)
-    elif phase == HOLD or choice in (DONE, SKIP):
+    elif phase == Phase.HOLD or choice in (DONE, SKIP):
         await _advance(ctx, state, template, done=choice == DONE)
-    elif choice in (EASIER, HARDER):
-        _change_variant(state, choice)
+    elif choice in (Variant.EASIER, Variant.HARDER):
+        _change_variant(state, Variant(choice))
         session_views.show_step(ctx, state, template)
     elif choice == START and state.step.kind == "rest":
         await _advance(ctx, state, template, done=False)
     elif choice == START:
-        state.phase = HOLD
+        state.phase = Phase.HOLD
         session_views.show_hold(ctx, state)
 
 
@@ -170,7 +152,7 @@ async def _build(ctx: TurnContext, template: SessionTemplate, level: Level) -> N
         ctx.say(texts.too_few_moves.format(areas=areas))
         return
     state = RunState(
-        phase=READY,
+        phase=Phase.READY,
         template=template.id,
         plan=plan,
         offer=advice.suggested,
@@ -178,7 +160,7 @@ async def _build(ctx: TurnContext, template: SessionTemplate, level: Level) -> N
         sore=sorted(gate.sore_areas),
         unsure=gate.unsure,
     )
-    ctx.start_dialog(DIALOG, state.to_data())
+    ctx.start_dialog(DIALOG, state)
     session_views.overview(ctx, state, template)
 
 
@@ -204,7 +186,7 @@ async def _from_overview(
             state.plan, state.offer, state.stepped_up = stepped, None, step
         session_views.overview(ctx, state, template)
     elif choice == START:
-        state.phase, state.started_at, state.pos = STEP, ctx.now, 0
+        state.phase, state.started_at, state.pos = Phase.STEP, ctx.now, 0
         session_views.show_step(ctx, state, template)
 
 
@@ -221,7 +203,7 @@ async def _advance(
         else:
             state.skipped += 1
     state.pos += 1
-    state.phase = STEP
+    state.phase = Phase.STEP
     if state.pos >= len(state.steps):
         await _finish(ctx, state)
         return
@@ -233,12 +215,12 @@ async def _advance(
     session_views.show_step(ctx, state, template, lead)
 
 
-def _change_variant(state: RunState, choice: str) -> None:
+def _change_variant(state: RunState, choice: Variant) -> None:
     """Easier from Harder comes back to the card's own version, and the other way round.
     The choice holds for this move in every later round too."""
     card_id = state.move.card_id
     current = state.variants.get(card_id)
-    opposite = HARDER if choice == EASIER else EASIER
+    opposite = Variant.HARDER if choice == Variant.EASIER else Variant.EASIER
     if current == opposite:
         del state.variants[card_id]
     else:
@@ -252,7 +234,7 @@ async def _resume(ctx: TurnContext, state: RunState, template: SessionTemplate) 
         _end(ctx)
         _say_refusal(ctx, gate.refusal)
         return
-    state.phase, state.resume_to = state.resume_to or STEP, None
+    state.phase, state.resume_to = state.resume_to or Phase.STEP, None
     _show(ctx, state, template)
 
 
@@ -335,15 +317,15 @@ def _say_refusal(ctx: TurnContext, refusal: Refusal) -> None:
 
 def _show(ctx: TurnContext, state: RunState, template: SessionTemplate) -> None:
     """Show the current phase again (after Resume, or after input we did not understand)."""
-    if state.phase == LEVEL:
+    if state.phase == Phase.LEVEL:
         session_views.ask_level(ctx, state)
-    elif state.phase == READY:
+    elif state.phase == Phase.READY:
         session_views.overview(ctx, state, template)
-    elif state.phase == HOLD:
+    elif state.phase == Phase.HOLD:
         session_views.show_hold(ctx, state)
-    elif state.phase == PAUSED:
+    elif state.phase == Phase.PAUSED:
         ctx.say(ctx.content.sessions.texts.paused, buttons=session_views.rows(ctx, state))
-    elif state.phase == OPEN:
+    elif state.phase == Phase.OPEN:
         text = ctx.content.sessions.texts.open_session.format(
             done=state.done, total=state.total_moves
         )

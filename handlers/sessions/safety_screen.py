@@ -5,7 +5,8 @@ check told them minutes ago to rest or to see a doctor, so it asks.
 A dialog of its own ("session_screen") with one question and two buttons, its texts in
 content/sessions/texts.yaml. Yes ends it with a refusal that repeats the advice; No hands back
 to the session (sessions.py starts it); soreness typed here goes to the soreness check; anything
-else asks again. The dialog holds only the session template: the answer is never stored.
+else asks again. The dialog holds only the session template (ScreenState; one question, so no
+phase): the answer is never stored.
 
 Asked whenever a new session begins (/session, a session:start button, Start over); resuming
 an open session is not: it was asked when that session began, and a soreness check in the same
@@ -17,14 +18,19 @@ from __future__ import annotations
 from bot.content.session_schema import SessionTemplate
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.router import NO, YES, typed_yes_no
+from bot.engine.state_model import StateModel
 from handlers.sessions import views as session_views
 from handlers.sessions.gate import typed_soreness
 
 DIALOG = "session_screen"
 
 
+class ScreenState(StateModel):
+    template: str  # the session to start once the person answers No
+
+
 def ask(ctx: TurnContext, template: SessionTemplate) -> None:
-    ctx.start_dialog(DIALOG, {"template": template.id})
+    ctx.start_dialog(DIALOG, ScreenState(template=template.id))
     _question(ctx)
 
 
@@ -38,10 +44,9 @@ def _question(ctx: TurnContext, lead: str | None = None) -> None:
 async def on_input(ctx: TurnContext, answer: DialogInput) -> SessionTemplate | None:
     """The template to start now that the person said No; None when the dialog is dealt with
     here (refused, asked again, or handed to the soreness check)."""
-    assert ctx.dialog is not None
     sessions = ctx.content.sessions
     # A template removed since the question was asked: the default one, as /session would.
-    template = sessions.templates.get(str(ctx.dialog.data.get("template")), sessions.default)
+    template = sessions.templates.get(ctx.state(ScreenState).template, sessions.default)
     said = answer.choice or typed_yes_no(
         answer.text or "", yes_label=sessions.texts.screen_yes, no_label=sessions.texts.screen_no
     )

@@ -9,7 +9,7 @@ from bot.content.schema import LEVELS, Card
 from bot.content.session_schema import SessionTemplate, SessionTexts
 from bot.engine.context import TurnContext
 from bot.engine.events import Button
-from handlers.sessions.state import EASIER, HARDER, HOLD, LEVEL, OPEN, PAUSED, READY, RunState
+from handlers.sessions.state import Phase, RunState, Variant
 from handlers.triage.api import START_ACTION as TRIAGE_ACTION
 
 # Button values (dialog choices).
@@ -26,8 +26,8 @@ SYNONYMS = {
     "go": START,
     "pause": STOP,
     "continue": RESUME,
-    "easy": EASIER,
-    "hard": HARDER,
+    "easy": Variant.EASIER,
+    "hard": Variant.HARDER,
     "restart": OVER,
     "later": LATER,
 }
@@ -45,18 +45,18 @@ def minutes(seconds: int) -> int:
 
 def options(state: RunState, texts: SessionTexts) -> list[list[Option]]:
     """The buttons of the current phase, in rows."""
-    if state.phase == LEVEL:
+    if state.phase == Phase.LEVEL:
         return [[(texts.levels[level].label, level)] for level in LEVELS]
-    if state.phase == READY:
+    if state.phase == Phase.READY:
         first: list[Option] = [("Start", START)]
         if state.offer and state.plan:
             first.append((f"Step up +{step_pct(state.plan.dose_pct, state.offer)}%", UP))
         return [first, [("Not now", LATER)]]
-    if state.phase == PAUSED:
+    if state.phase == Phase.PAUSED:
         return [[("Resume", RESUME), ("Abandon", ABANDON)]]
-    if state.phase == OPEN:
+    if state.phase == Phase.OPEN:
         return [[("Resume", RESUME), ("Start over", OVER)]]
-    if state.phase == HOLD:
+    if state.phase == Phase.HOLD:
         return [[("Done", DONE), ("Stop", STOP)]]
     step = state.step
     if step.kind == "warmup":
@@ -66,7 +66,8 @@ def options(state: RunState, texts: SessionTexts) -> list[list[Option]]:
     first = [("Start", START) if state.move.kind == "hold" else ("Done", DONE), ("Skip", SKIP)]
     # Easier and Harder step between the card's variants; the end already reached is left out.
     variant = state.variants.get(state.move.card_id)
-    second = [o for o in (("Easier", EASIER), ("Harder", HARDER)) if o[1] != variant]
+    both: list[Option] = [("Easier", Variant.EASIER), ("Harder", Variant.HARDER)]
+    second = [o for o in both if o[1] != variant]
     return [first, second, [("Stop", STOP)]]
 
 
@@ -186,17 +187,17 @@ def check_again(ctx: TurnContext) -> list[list[Button]]:
 
 def _name(card: Card, state: RunState) -> str:
     variant = state.variants.get(card.id)
-    if variant == EASIER:
+    if variant == Variant.EASIER:
         return f"{card.name}: {card.easier.name}"
-    if variant == HARDER:
+    if variant == Variant.HARDER:
         return f"{card.name}: {card.harder.name}"
     return card.name
 
 
-def _how(card: Card, variant: str | None) -> str:
-    if variant == EASIER:
+def _how(card: Card, variant: Variant | None) -> str:
+    if variant == Variant.EASIER:
         return f"**Easier:** {card.easier.how}"
-    if variant == HARDER:
+    if variant == Variant.HARDER:
         return f"**Harder:** {card.harder.how}"
     return card.summary
 
