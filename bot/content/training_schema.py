@@ -7,10 +7,14 @@ from pydantic import Field, model_validator
 from bot.content.schema import Line, Paragraph, Strict, check_placeholders
 
 Words = list[Line]
+# The keys of `days` beyond today and yesterday, Monday first (date.weekday()'s order).
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class TrainingWords(Strict):
     units: dict[str, Words]
+    minute_words: Words = Field(min_length=1)
+    hour_words: Words = Field(min_length=1)
     run_words: Words = Field(min_length=1)
     efforts: dict[str, Words]
     hard_efforts: Words
@@ -21,8 +25,8 @@ class TrainingWords(Strict):
     def _known_keys(self) -> TrainingWords:
         if set(self.units) != {"km", "mi"}:
             raise ValueError("units must be exactly km and mi")
-        if set(self.days) != {"today", "yesterday"}:
-            raise ValueError("days must be exactly today and yesterday")
+        if set(self.days) != {"today", "yesterday", *WEEKDAYS}:
+            raise ValueError(f"days must be today, yesterday and {', '.join(WEEKDAYS)}")
         unknown = set(self.hard_efforts) - set(self.efforts)
         if unknown:
             raise ValueError(f"hard_efforts names unknown efforts: {sorted(unknown)}")
