@@ -11,8 +11,8 @@ from bot.content.challenge_schema import ChallengeTemplate, ClubTexts, load_chal
 from bot.content.reminder_schema import ReminderTexts
 from bot.content.schema import Card, Texts
 from bot.content.session_schema import SessionContent, load_sessions
-from bot.content.training_schema import TrainingContent
 from bot.content.text import normalise
+from bot.content.training_schema import TrainingContent
 from bot.content.triage_schema import TriageTree, check_card_links, load_triage
 from bot.content.yamlsource import Problem, load_folder, load_model
 

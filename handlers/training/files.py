@@ -108,7 +108,7 @@ def read_gpx(data: bytes) -> Activity:
                 previous = (lat, lon, when)
     if start is None or distance <= 0:
         raise ActivityError("no_track")
-    known = [e for e in elevations if e is not None]
+    known: list[float | None] = [e for e in elevations if e is not None]
     gain = round(calculate_uphill_downhill(known)[0]) if len(known) > 1 else None
     return Activity("gpx", start.astimezone(UTC), round(distance), round(moving), gain)
 
@@ -236,7 +236,7 @@ def _decode_fit(data: bytes) -> Activity:
         raise ActivityError("corrupt") from None
     if start is None or last is None or distance <= 0:
         raise ActivityError("no_track")
-    known = [e for e in elevations if e is not None]
+    known: list[float | None] = [e for e in elevations if e is not None]
     gain = round(calculate_uphill_downhill(known)[0]) if len(known) > 1 else None
     moving = round((last - start).total_seconds())
     return Activity("fit", start.astimezone(UTC), round(distance), moving, gain)
