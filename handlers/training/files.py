@@ -50,7 +50,7 @@ def read_activity(data: bytes) -> Activity:
     """The run in a GPX or FIT file's bytes (the format is told by the content, not a name)."""
     if len(data) > MAX_BYTES:
         raise ActivityError("too_big")
-    if not data.strip():
+    if not data or data.isspace():
         raise ActivityError("empty")
     if len(data) >= 12 and data[8:12] == b".FIT":
         return read_fit(data)
