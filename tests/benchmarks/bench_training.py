@@ -107,6 +107,7 @@ def main(flags: list[str]) -> int:
     print(
         f"FIT, 3 h of 1 s records ({len(fit) // 1024} KiB): {fit_ms:6.1f} ms  (goal ≤ {GOAL_FIT_MS})"
     )
-    week_ms, turn_ms = asyncio.run(_database_figures(quick))
+    # The turn is reported against bench_engine's triage step, not gated (machine noise).
+    week_ms, _turn_ms = asyncio.run(_database_figures(quick))
     met = gpx_ms <= GOAL_GPX_MS and fit_ms <= GOAL_FIT_MS and week_ms <= GOAL_WEEK_MS
     return 0 if met else 1
