@@ -23,6 +23,7 @@ from handlers.privacy.feature import feature as privacy
 from handlers.progress.feature import feature as progress
 from handlers.reminders.feature import feature as reminders
 from handlers.sessions.feature import feature as sessions
+from handlers.training.feature import feature as training
 from handlers.triage.feature import feature as triage
 
 # The order is /help's order.
@@ -33,6 +34,7 @@ FEATURES: tuple[Feature, ...] = (
     sessions,
     progress,
     reminders,
+    training,
     clubs,
     privacy,
 )

@@ -12,6 +12,7 @@ from bot.content.reminder_schema import ReminderTexts
 from bot.content.schema import Card, Texts
 from bot.content.session_schema import SessionContent, load_sessions
 from bot.content.text import normalise
+from bot.content.training_schema import TrainingContent
 from bot.content.triage_schema import TriageTree, check_card_links, load_triage
 from bot.content.yamlsource import Problem, load_folder, load_model
 
@@ -36,6 +37,7 @@ class ContentBundle:
     card_images: dict[str, Path]
     challenges: dict[str, ChallengeTemplate]  # the club challenge library
     clubs: ClubTexts
+    training: TrainingContent
     _names: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -69,9 +71,11 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
     challenges = load_challenges(root / "challenges", set(cards), problems)
     clubs, found = load_model(root / "clubs.yaml", ClubTexts)
     problems.extend(found)
+    training, found = load_model(root / "training.yaml", TrainingContent)
+    problems.extend(found)
     if problems or texts is None or reminders is None or triage is None or sessions is None:
         return None, problems
-    if clubs is None:
+    if clubs is None or training is None:
         return None, problems
     return (
         ContentBundle(
@@ -84,6 +88,7 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
             card_images=card_images,
             challenges=challenges,
             clubs=clubs,
+            training=training,
         ),
         [],
     )

@@ -423,3 +423,43 @@ class Broadcast(Base):
     status: Mapped[str] = mapped_column(String(16), default="sending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reported_at: Mapped[datetime | None] = mapped_column()
+
+
+# --- the training log: runs typed or uploaded, and each person's training settings --------
+
+
+class Run(Base):
+    """One run: typed ("ran 10k in 52 min") or read from a GPX/FIT file (`file_hash` is the
+    file's SHA-256, so the same file is logged once). Distances in metres, times in seconds."""
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        # /week and the load figures read one person's runs in a time window.
+        Index("ix_runs_user_started", "user_id", "started_at"),
+        UniqueConstraint("user_id", "file_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column()
+    distance_m: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[int | None] = mapped_column(Integer)  # moving time for files
+    effort: Mapped[str | None] = mapped_column(String(16))
+    elevation_gain_m: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(8))  # typed | gpx | fit
+    file_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingPrefs(Base):
+    """A person's unit for distances, and which load warnings the coach already gave (the
+    Monday of the week each was given for), so each is said once."""
+
+    __tablename__ = "training_prefs"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    units: Mapped[str] = mapped_column(String(2), default="km")
+    week_warned_for: Mapped[date | None] = mapped_column(Date)
+    ratio_warned_for: Mapped[date | None] = mapped_column(Date)

@@ -1,0 +1,1 @@
+"""The training log: runs, load and today's advice."""

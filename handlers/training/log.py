@@ -1,0 +1,221 @@
+"""Logging a typed run: the bot repeats what it understood (Save / Fix / Undo); /runs lists
+recent runs with Edit and Delete; /units km|mi."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.engine.context import DialogInput, TurnContext
+from bot.engine.events import ReplyIntent
+from handlers.training import store, views
+from handlers.training.parse import ParsedRun, parse_run
+from handlers.training.week import load_warnings
+
+DIALOG = "training.run"
+SAVE, FIX, UNDO = "save", "fix", "undo"
+DELETE_ACTION = "run_del"
+EDIT_ACTION = "run_edit"
+UNDO_ACTION = "run_undo"
+
+
+def _intent(ctx: TurnContext) -> ReplyIntent:
+    # Runs are health data: in a group the answers go privately.
+    return ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW
+
+
+def _parse(ctx: TurnContext, text: str) -> ParsedRun | None:
+    weekday = ctx.now.astimezone(store.zone_of(ctx.user)).weekday()
+    return parse_run(text, ctx.content.training.words, weekday)
+
+
+async def run_command(ctx: TurnContext) -> None:
+    """/run 10k in 52 min easy (or no words: ask for them)."""
+    if not ctx.event.args.strip():
+        ctx.start_dialog(DIALOG, {"run": None, "edit": None})
+        ctx.say(ctx.content.training.texts.fix_prompt, intent=_intent(ctx))
+        return
+    await _understood(ctx, ctx.event.args, edit=None)
+
+
+async def run_words(ctx: TurnContext) -> None:
+    """The plain-words intent: "ran 10k in 52 min, easy"."""
+    await _understood(ctx, ctx.event.text or "", edit=None)
+
+
+async def _understood(ctx: TurnContext, text: str, *, edit: int | None) -> None:
+    texts = ctx.content.training.texts
+    parsed = _parse(ctx, text)
+    if parsed is None:
+        ctx.start_dialog(DIALOG, {"run": None, "edit": edit})
+        ctx.say(texts.not_understood, intent=_intent(ctx))
+        return
+    data: dict[str, Any] = {
+        "run": {
+            "distance_m": parsed.distance_m,
+            "duration_s": parsed.duration_s,
+            "effort": parsed.effort,
+            "started_at": (ctx.now - timedelta(days=parsed.days_ago)).isoformat(),
+        },
+        "edit": edit,
+    }
+    ctx.start_dialog(DIALOG, data)
+    await _ask_to_save(ctx)
+
+
+async def _summary(ctx: TurnContext, run: dict[str, Any]) -> str:
+    zone = store.zone_of(ctx.user)
+    return views.summary(
+        distance_m=run["distance_m"],
+        duration_s=run["duration_s"],
+        effort=run["effort"],
+        started=datetime.fromisoformat(run["started_at"]),
+        zone=zone,
+        today=ctx.now.astimezone(zone).date(),
+        unit=await store.units(ctx.session, ctx.user.id),
+    )
+
+
+async def _ask_to_save(ctx: TurnContext) -> None:
+    assert ctx.dialog is not None
+    texts = ctx.content.training.texts
+    summary = await _summary(ctx, ctx.dialog.data["run"])
+    ctx.say(
+        texts.confirm.format(summary=summary),
+        buttons=[
+            [
+                ctx.choice(texts.save_button, SAVE),
+                ctx.choice(texts.fix_button, FIX),
+                ctx.choice(texts.undo_button, UNDO),
+            ]
+        ],
+        intent=_intent(ctx),
+    )
+
+
+async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
+    assert ctx.dialog is not None
+    texts = ctx.content.training.texts
+    run: dict[str, Any] | None = ctx.dialog.data.get("run")
+    edit: int | None = ctx.dialog.data.get("edit")
+    if answer.choice == SAVE and run is not None:
+        ctx.end_dialog()
+        await _save(ctx, run, edit)
+    elif answer.choice == FIX:
+        ctx.dialog.data["run"] = None
+        ctx.say(texts.fix_prompt, intent=_intent(ctx))
+    elif answer.choice == UNDO:
+        ctx.end_dialog()
+        ctx.say(texts.undone, intent=_intent(ctx))
+    elif answer.text is not None and (run is None or _parse(ctx, answer.text) is not None):
+        # Waiting for the run typed again, or a corrected run typed instead of pressing Fix.
+        await _understood(ctx, answer.text, edit=edit)
+    elif answer.text is not None:
+        # Something else entirely: the question is dropped and the words go where they would
+        # have gone (a soreness report must still reach the soreness check).
+        ctx.end_dialog()
+        await _route_words(ctx, answer.text)
+
+
+async def _route_words(ctx: TurnContext, text: str) -> None:
+    for intent in ctx.router.intents:
+        if intent.matches(text, ctx.content):
+            await intent.handler(ctx)
+            return
+    if ctx.router.fallback is not None:
+        await ctx.router.fallback(ctx)
+
+
+async def _save(ctx: TurnContext, run: dict[str, Any], edit: int | None) -> None:
+    texts = ctx.content.training.texts
+    started = datetime.fromisoformat(run["started_at"])
+    if edit is not None:
+        row = await store.own_run(ctx.session, ctx.user.id, edit)
+        if row is None:
+            ctx.say(texts.gone, intent=_intent(ctx))
+            return
+        row.distance_m, row.duration_s = run["distance_m"], run["duration_s"]
+        row.effort, row.started_at = run["effort"], started
+        run_id = row.id
+    else:
+        saved = await store.add_run(
+            ctx.session,
+            ctx.user.id,
+            started_at=started,
+            distance_m=run["distance_m"],
+            duration_s=run["duration_s"],
+            effort=run["effort"],
+            source="typed",
+        )
+        run_id = saved.id
+    await ctx.session.flush()
+    lines = [texts.saved.format(summary=await _summary(ctx, run))]
+    lines += await load_warnings(ctx)
+    ctx.say(
+        "\n\n".join(lines),
+        buttons=[[ctx.action(texts.undo_button, UNDO_ACTION, str(run_id))]],
+        intent=_intent(ctx),
+    )
+
+
+def _run_id(ctx: TurnContext) -> int | None:
+    return int(ctx.action_arg) if ctx.action_arg.isdigit() else None
+
+
+async def delete_button(ctx: TurnContext) -> None:
+    """Delete (from /runs) and Undo (after a save) both remove the run, if it is theirs."""
+    texts = ctx.content.training.texts
+    run_id = _run_id(ctx)
+    gone = run_id is not None and await store.delete_run(ctx.session, ctx.user.id, run_id)
+    ctx.say(texts.deleted if gone else texts.gone, intent=_intent(ctx))
+
+
+async def edit_button(ctx: TurnContext) -> None:
+    texts = ctx.content.training.texts
+    run_id = _run_id(ctx)
+    if run_id is None or await store.own_run(ctx.session, ctx.user.id, run_id) is None:
+        ctx.say(texts.gone, intent=_intent(ctx))
+        return
+    ctx.start_dialog(DIALOG, {"run": None, "edit": run_id})
+    ctx.say(texts.fix_prompt, intent=_intent(ctx))
+
+
+async def runs_command(ctx: TurnContext) -> None:
+    texts = ctx.content.training.texts
+    rows = await store.recent_runs(ctx.session, ctx.user.id)
+    if not rows:
+        ctx.say(texts.runs_empty, intent=_intent(ctx))
+        return
+    zone = store.zone_of(ctx.user)
+    today = ctx.now.astimezone(zone).date()
+    unit = await store.units(ctx.session, ctx.user.id)
+    lines, buttons = [], []
+    for number, row in enumerate(rows, start=1):
+        summary = views.summary(
+            distance_m=row.distance_m,
+            duration_s=row.duration_s,
+            effort=row.effort,
+            started=row.started_at,
+            zone=zone,
+            today=today,
+            unit=unit,
+            elevation_gain_m=row.elevation_gain_m,
+        )
+        lines.append(f"{number}. {summary}")
+        buttons.append(
+            [
+                ctx.action(f"{texts.edit_button} {number}", EDIT_ACTION, str(row.id)),
+                ctx.action(f"{texts.delete_button} {number}", DELETE_ACTION, str(row.id)),
+            ]
+        )
+    ctx.say("\n".join(lines), title=texts.runs_title, buttons=buttons, intent=_intent(ctx))
+
+
+async def units_command(ctx: TurnContext) -> None:
+    texts = ctx.content.training.texts
+    unit = ctx.event.args.strip().casefold()
+    if unit not in ("km", "mi"):
+        ctx.say(texts.units_help, intent=_intent(ctx))
+        return
+    (await store.prefs(ctx.session, ctx.user.id)).units = unit
+    ctx.say(texts.units_set.format(unit=unit), intent=_intent(ctx))
