@@ -263,6 +263,14 @@ class TriageTexts(Strict):
     history_intro: Line
     history_empty: Line
     history_not_stored: Line
+    screen_title_urgent: Line
+    screen_title_same_day: Line
+    # The outcome whose steps and seek-help line follow a screened red flag, by disposition.
+    screen_outcome_urgent: Slug
+    screen_outcome_same_day: Slug
+    screen_group_pointer: Line
+    screen_continue: Line
+    screen_continue_button: ButtonLabel
     # The closing heading before each outcome's seek-help line.
     seek_help_heading: Line
     steps_heading: Line
@@ -359,6 +367,12 @@ def load_triage(folder: Path, problems: list[Problem]) -> TriageTree | None:
     facts = _fact_values(flow)
     _check_rules(flow, rules, outcomes, facts, rules_src, problems)
     _check_outcomes(outcomes, facts, outcomes_src, problems)
+    by_id = {o.id: o for o in outcomes.outcomes}
+    for target in (settings.texts.screen_outcome_urgent, settings.texts.screen_outcome_same_day):
+        if target not in by_id or not by_id[target].escalation:
+            problems.append(
+                Problem(folder / _FILES[3], 1, f"screen outcome {target!r} is no escalation")
+            )
     if len(problems) > before:
         return None
     return TriageTree(

@@ -186,7 +186,8 @@ class Engine:
                 now=now,
                 data_dir=self.data_dir,
             )
-            await self._route(ctx)
+            if not await self._screen(ctx):
+                await self._route(ctx)
             key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
             await dialog_store.save(session, key, found, ctx.dialog, now)
             log.info("turn.ok", extra={"who": hashed(event.actor.user_id), "kind": event.kind})
@@ -204,6 +205,20 @@ class Engine:
         user, chat, _ = await _who_and_where(session, event, now)
         key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
         return user, chat, await dialog_store.load_locked(session, key)
+
+    async def _screen(self, ctx: TurnContext) -> bool:
+        """Every typed text, in every state, passes the features' screens before routing (the
+        red-flag screen: a warning sign is answered at once, before any consent or button)."""
+        event = ctx.event
+        if event.payload is not None:
+            return False
+        text = event.args if event.command is not None else event.text
+        if not text:
+            return False
+        for screen in self.router.screens:
+            if await screen.check(ctx, text):
+                return True
+        return False
 
     async def _route(self, ctx: TurnContext) -> None:
         event = ctx.event

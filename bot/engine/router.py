@@ -20,6 +20,7 @@ from bot.engine.feature import (
     Handler,
     Intent,
     MembershipHook,
+    Screen,
     SweepHook,
     claim,
 )
@@ -52,6 +53,7 @@ class Router:
     actions: dict[str, Handler] = field(default_factory=dict)
     dialogs: dict[str, DialogHandler] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
+    screens: list[Screen] = field(default_factory=list)
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
     sweep_hooks: list[SweepHook] = field(default_factory=list)
@@ -79,6 +81,8 @@ class Router:
             claim(self.dialogs, key, "dialog")
         for intent in feature.intents:
             claim({i.name: i for i in self.intents}, intent.name, "intent")
+        for screen in feature.screens:
+            claim({s.name: s for s in self.screens}, screen.name, "screen")
         if feature.fallback is not None and self.fallback is not None:
             raise ValueError(f"feature {feature.name!r} sets a second fallback")
         if feature.coach_check is not None and self.coach_check is not platform_admin:
@@ -89,6 +93,7 @@ class Router:
         self.actions.update(feature.actions)
         self.dialogs.update(feature.dialogs)
         self.intents = sorted([*self.intents, *feature.intents], key=lambda i: i.priority)
+        self.screens = sorted([*self.screens, *feature.screens], key=lambda s: s.priority)
         self.fallback = feature.fallback or self.fallback
         self.membership_hooks.extend(feature.membership_hooks)
         self.sweep_hooks.extend(feature.sweep_hooks)
