@@ -14,7 +14,12 @@ from bot.content.reminder_schema import ReminderTexts
 from bot.content.schema import Card, Texts
 from bot.content.session_schema import SessionContent, load_sessions
 from bot.content.text import normalise
-from bot.content.triage_schema import TriageTree, check_card_links, load_triage
+from bot.content.triage_schema import (
+    TriageTree,
+    check_card_links,
+    check_screen_outcomes,
+    load_triage,
+)
 from bot.content.yamlsource import Problem, load_folder, load_model
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -98,6 +103,7 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
     triage = load_triage(root / "triage", problems)
     if triage is not None:
         check_card_links(triage, set(cards), root / "triage", problems)
+        check_screen_outcomes(triage, root / "triage", problems)
     sessions = load_sessions(root / "sessions", cards, problems)
     card_images = load_card_images(root / "cards", set(cards), problems)
     challenges = load_challenges(root / "challenges", set(cards), problems)

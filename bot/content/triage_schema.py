@@ -183,6 +183,8 @@ class Advice(Strict):
 class Outcome(Strict):
     id: Slug
     title: Line
+    # The answer to "can I run today?": yes / easy only / no, and until when.
+    run_today: Line
     # urgent/doctor-like outcomes: no exercise advice, no cards, no tips.
     escalation: bool
     # False where no core work should be done for now (the session feature checks this).
@@ -273,6 +275,7 @@ class TriageTexts(Strict):
     screen_continue_button: ButtonLabel
     # The closing heading before each outcome's seek-help line.
     seek_help_heading: Line
+    run_today_heading: Line
     steps_heading: Line
     sources: list[Line] = Field(min_length=1)
 
@@ -367,12 +370,6 @@ def load_triage(folder: Path, problems: list[Problem]) -> TriageTree | None:
     facts = _fact_values(flow)
     _check_rules(flow, rules, outcomes, facts, rules_src, problems)
     _check_outcomes(outcomes, facts, outcomes_src, problems)
-    by_id = {o.id: o for o in outcomes.outcomes}
-    for target in (settings.texts.screen_outcome_urgent, settings.texts.screen_outcome_same_day):
-        if target not in by_id or not by_id[target].escalation:
-            problems.append(
-                Problem(folder / _FILES[3], 1, f"screen outcome {target!r} is no escalation")
-            )
     if len(problems) > before:
         return None
     return TriageTree(
@@ -617,3 +614,12 @@ def check_card_links(
                 problems.append(
                     src.problem(("outcomes", index, "cards", c_index), f"no card {card_id!r}")
                 )
+
+
+def check_screen_outcomes(tree: TriageTree, folder: Path, problems: list[Problem]) -> None:
+    """The red-flag screen's outcomes (texts.yaml) must be escalations of the tree."""
+    for target in (tree.texts.screen_outcome_urgent, tree.texts.screen_outcome_same_day):
+        outcome = tree.outcomes.get(target)
+        if outcome is None or not outcome.escalation:
+            message = f"screen outcome {target!r} is not an escalation outcome"
+            problems.append(Problem(folder / _FILES[3], 1, message))

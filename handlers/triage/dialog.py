@@ -254,7 +254,8 @@ def render_outcome(
     """The result message. It always ends with the outcome's line on when to seek help."""
     texts = tree.texts
     steps = "\n".join(f"• {step}" for step in advice(tree, decided, facts))
-    parts = [decided.rule.reason, f"**{texts.steps_heading}**\n{steps}"]
+    run_today = f"**{texts.run_today_heading}** {decided.outcome.run_today}"
+    parts = [decided.rule.reason, run_today, f"**{texts.steps_heading}**\n{steps}"]
     if cards:
         parts.append(f"{texts.cards_intro} {', '.join(c.name for c in cards)}.")
     if stored or decided.outcome.core_work_ok or not decided.outcome.follow_up:

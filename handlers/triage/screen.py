@@ -33,6 +33,7 @@ def screen_message(tree: TriageTree, flags: list[RedFlag]) -> tuple[str, str]:
     steps = "\n".join(f"• {s.text}" for s in outcome.steps if not s.when)
     parts = [
         advice,
+        f"**{texts.run_today_heading}** {outcome.run_today}",
         f"**{texts.steps_heading}**\n{steps}",
         f"**{texts.seek_help_heading}:** {outcome.seek_help}",
         texts.screen_continue,
