@@ -251,6 +251,8 @@ class TriageTexts(Strict):
     consent_declined: Line
     reask: Line
     reask_numbers: Line
+    # One line confirming what the opening message said; {answers} lists them.
+    prefilled: Line
     not_sure_words: list[Word] = Field(min_length=1)
     back_label: ButtonLabel
     back_words: list[Word] = Field(min_length=1)

@@ -77,6 +77,7 @@ class TurnContext:
         image: Path | None = None,
         attachment: Path | None = None,
         intent: ReplyIntent = ReplyIntent.NEW,
+        numeric_answer: bool = False,
     ) -> Reply:
         reply = Reply(
             text=text,
@@ -85,6 +86,7 @@ class TurnContext:
             image=image,
             attachment=attachment,
             intent=intent,
+            numeric_answer=numeric_answer,
         )
         self.replies.append(reply)
         return reply
