@@ -63,7 +63,12 @@ def mentions_soreness(text: str, content: ContentBundle) -> bool:
     """A trigger phrase, or a symptom word together with a body or running word."""
     phrases, symptoms, context = _trigger_patterns(content.triage.triggers)
     said = normalise(text)
-    return bool(phrases.search(said) or (symptoms.search(said) and context.search(said)))
+    if phrases.search(said):
+        return True
+    if not symptoms.search(said):
+        return False
+    # A body or running word, or a body area the understanding layer reads (typos forgiven).
+    return bool(context.search(said)) or "area" in understand(text, content.language).slots
 
 
 async def sore(ctx: TurnContext) -> None:
