@@ -147,7 +147,7 @@ CASES: dict[str, Case] = {
         "/sore",
         {"feel": "no idea", "movement": "dunno", "severity": "I'm not sure"},
         "doctor",
-        ABS,
+        without(ABS, "change"),  # tips only, and escalations carry none
     ),
     # --- yes / no in many forms ---
     "safety: nope": ("/sore", {"rf_general": "nope"}, "continue", ABS),
@@ -198,7 +198,7 @@ CASES: dict[str, Case] = {
         "/sore",
         {"duration": "about a week", "severity": "8/10"},
         "doctor",
-        ABS,
+        without(ABS, "change"),
     ),
     "more miles": ("/sore", {"change": "more miles"}, "continue", ABS),
     "hill repeats": ("/sore", {"change": "hill repeats"}, "continue", ABS),
