@@ -29,13 +29,17 @@ def _ends_at(tokens: Tokens, end: int, phrases: frozenset[Tokens]) -> int:
     return 0
 
 
+# How far back uncertainty ("not sure if ... ") is looked for, in words.
+UNCERTAIN_REACH = 10
+
+
 def _clause_start(tokens: Tokens, start: int, scope: Scope) -> int:
     i = start
-    while i > 0:
+    while i > max(0, start - UNCERTAIN_REACH):
         if tokens[i - 1] in PUNCTUATION or _ends_at(tokens, i, scope.breaks):
             return i
         i -= 1
-    return 0
+    return i
 
 
 def _contains(tokens: Tokens, phrases: frozenset[Tokens]) -> bool:

@@ -15,6 +15,8 @@ from bot.engine.understanding.yes_no import AnswerWords, read_answer
 FLAG = "flag"
 SLOT = "slot:"
 _MEMO_LIMIT = 512
+# Longer texts are read up to here: every platform caps a message near this (Telegram 4096).
+MAX_CHARS = 4096
 
 
 class Reader:
@@ -68,6 +70,7 @@ class Reader:
         self._memo: dict[str, Understanding] = {}
 
     def read(self, text: str) -> Understanding:
+        text = text[:MAX_CHARS]
         found = self._memo.get(text)
         if found is None:
             found = self._read(text)
