@@ -30,12 +30,13 @@ CASES: dict[str, Case] = {
     "general flag with lower back": case("urgent", area="lower_back", rf_general="yes"),
     "pregnant": case("doctor", rf_pregnancy="yes"),
     "maybe pregnant": case("doctor", rf_pregnancy="not_sure"),
-    "back: groin numbness or bladder": case("urgent", area="lower_back", rf_back_nerves="yes"),
-    "back: nerves not sure": case("doctor", area="lower_back", rf_back_nerves="not_sure"),
+    # Groin numbness and bladder/bowel trouble are in the general screen, for every area.
+    "back: groin numbness or bladder": case("urgent", area="lower_back", rf_general="yes"),
+    "abs: nerves not sure": case("doctor", area="abs", rf_general="not_sure"),
     "back: leg weakness": case("doctor", area="lower_back", rf_back_leg="yes"),
     "back: leg not sure": case("doctor", area="lower_back", rf_back_leg="not_sure"),
     "hip: limp or night ache": case("doctor", area="hip_flexors", rf_hip="yes"),
-    "area unknown gets back screen": case("urgent", area="not_sure", rf_back_nerves="yes"),
+    "area unknown gets back screen": case("doctor", area="not_sure", rf_back_leg="yes"),
     "area unknown gets hip screen": case("doctor", area="not_sure", rf_hip="not_sure"),
     # --- the everyday pattern ---
     "mild dull DOMS": case("continue"),
@@ -61,8 +62,12 @@ CASES: dict[str, Case] = {
     "severity not sure, no signs": case("active", severity="not_sure"),
     "one unsure sign (borderline)": case("continue", feel="not_sure"),
     "two unsure signs (borderline)": case("active", feel="not_sure", movement="not_sure"),
-    "three unsure answers": case(
-        "doctor", feel="not_sure", movement="not_sure", swelling="not_sure"
+    # "Not sure" never takes a mild, flag-free case past rest.
+    "three unsure answers, mild": case(
+        "active", feel="not_sure", movement="not_sure", swelling="not_sure"
+    ),
+    "three unsure answers, strength unknown": case(
+        "doctor", feel="not_sure", movement="not_sure", severity="not_sure"
     ),
     "unsure timing and strength": case(
         "doctor", onset="not_sure", duration="not_sure", severity="not_sure"

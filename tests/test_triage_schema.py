@@ -56,6 +56,7 @@ OUTCOMES = """\
 outcomes:
   - id: urgent
     title: Get help now
+    run_today: "No."
     escalation: true
     core_work_ok: false
     follow_up: false
@@ -64,6 +65,7 @@ outcomes:
     seek_help: Call again if it gets worse.
   - id: fine
     title: Carry on
+    run_today: "Yes."
     escalation: false
     core_work_ok: true
     follow_up: true

@@ -58,6 +58,7 @@ class TerminalChat:
         # The sender delivers what is due for the chats this terminal shows; others wait.
         self.reachable_chats = frozenset({self.place.chat_id, self.private.chat_id})
         self.choices: list[Button] = []  # the numbered buttons of the latest turn
+        self.numbers_answer = False  # the latest question takes a typed number as its answer
         # Every payload offered in this session: a script may press an older button by its
         # payload (to answer an earlier question, or to test that it is refused).
         self.offered: set[str] = set()
@@ -116,7 +117,9 @@ class TerminalChat:
         return Inbound(self.actor, self.place, text=line)
 
     def _match_choice(self, line: str) -> Button | None:
-        if _CHOICE_NUMBER.fullmatch(line) and 1 <= int(line) <= len(self.choices):
+        # Where a typed number answers the question (a pain score), it is never a button index.
+        by_number = _CHOICE_NUMBER.fullmatch(line) and not self.numbers_answer
+        if by_number and 1 <= int(line) <= len(self.choices):
             return self.choices[int(line) - 1]
         folded = line.casefold()
         for button in self.choices:
@@ -133,6 +136,7 @@ class TerminalChat:
         # without buttons clears them, so a typed number then is text (an answer), not a
         # press of a button that has scrolled away.
         self.choices = [b for reply in turn.replies for b in reply.flat_buttons()]
+        self.numbers_answer = any(reply.numeric_answer for reply in turn.replies)
         self.offered.update(b.payload for b in self.choices)
         if self.json_mode:
             for reply in turn.replies:
@@ -156,7 +160,11 @@ class TerminalChat:
                 cells = []
                 for button in row:
                     number += 1
-                    cells.append(f"[{number}] {button.label}")
+                    # Unnumbered where a typed number is an answer: type the label instead.
+                    shown = (
+                        f"[{button.label}]" if self.numbers_answer else f"[{number}] {button.label}"
+                    )
+                    cells.append(shown)
                 parts.append("  " + "   ".join(cells))
             self._print("\n".join(parts) + "\n\n")
             if reply.countdown_seconds and self.live_timer:

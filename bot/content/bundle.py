@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rapidfuzz import fuzz, process
+
 from bot.content.card_images import load_card_images
 from bot.content.challenge_schema import ChallengeTemplate, ClubTexts, load_challenges
+from bot.content.language_schema import DEFAULT_LANGUAGE, Language, load_languages
 from bot.content.reminder_schema import ReminderTexts
 from bot.content.schema import Card, Texts
 from bot.content.session_schema import SessionContent, load_sessions
 from bot.content.text import normalise
 from bot.content.training_schema import TrainingContent
-from bot.content.triage_schema import TriageTree, check_card_links, load_triage
+from bot.content.triage_schema import (
+    TriageTree,
+    check_card_links,
+    check_screen_outcomes,
+    load_triage,
+)
 from bot.content.yamlsource import Problem, load_folder, load_model
 
 DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
@@ -38,6 +45,8 @@ class ContentBundle:
     challenges: dict[str, ChallengeTemplate]  # the club challenge library
     clubs: ClubTexts
     training: TrainingContent
+    # Language code → the words the bot understands (content/language/<code>/).
+    languages: dict[str, Language]
     _names: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -45,14 +54,44 @@ class ContentBundle:
             for name in card.lookup_names():
                 self._names.setdefault(normalise(name), card.id)  # as find_card folds queries
 
+    @property
+    def language(self) -> Language:
+        return self.languages[DEFAULT_LANGUAGE]
+
     def find_card(self, query: str) -> Card | None:
+        """The card with exactly this name (any of its names), ignoring case and punctuation."""
         card_id = self._names.get(normalise(query))
         return self.cards.get(card_id) if card_id else None
 
+    def find_card_loosely(self, query: str) -> Card | None:
+        """For /card NAME: an exact name, else the one card whose name starts with the typed
+        words ("side" → Side plank, "glute" → Glute bridge). Typos get a "did you mean"
+        (suggest_cards) rather than a guess."""
+        exact = self.find_card(query)
+        if exact is not None:
+            return exact
+        typed = normalise(query)
+        starts = {i for name, i in self._names.items() if typed and _starts_with_words(name, typed)}
+        return self.cards[starts.pop()] if len(starts) == 1 else None
+
     def suggest_cards(self, query: str, n: int = 3) -> list[Card]:
-        close = difflib.get_close_matches(normalise(query), list(self._names), n=n * 2, cutoff=0.6)
-        ids = list(dict.fromkeys(self._names[name] for name in close))[:n]
-        return [self.cards[i] for i in ids]
+        names = list(self._names)
+        close = process.extract(normalise(query), names, scorer=fuzz.WRatio, limit=n * 3)
+        ids = [self._names[name] for name, score, _ in close if score >= _CARD_SUGGEST]
+        return [self.cards[i] for i in list(dict.fromkeys(ids))[:n]]
+
+
+# rapidfuzz's WRatio (0-100) a name must reach to be suggested for a typed one.
+_CARD_SUGGEST = 70
+
+
+def _starts_with_words(name: str, typed: str) -> bool:
+    """`typed` is the start of `name`, word by word ("side" of "side plank", not "si")."""
+    words, start = name.split(), typed.split()
+    if len(start) > len(words):
+        return False
+    head, last = start[:-1], start[-1]
+    return words[: len(head)] == head and words[len(head)].startswith(last) and len(last) >= 3
 
 
 def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
@@ -66,9 +105,11 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
     triage = load_triage(root / "triage", problems)
     if triage is not None:
         check_card_links(triage, set(cards), root / "triage", problems)
+        check_screen_outcomes(triage, root / "triage", problems)
     sessions = load_sessions(root / "sessions", cards, problems)
     card_images = load_card_images(root / "cards", set(cards), problems)
     challenges = load_challenges(root / "challenges", set(cards), problems)
+    languages = load_languages(root / "language", problems)
     clubs, found = load_model(root / "clubs.yaml", ClubTexts)
     problems.extend(found)
     training, found = load_model(root / "training.yaml", TrainingContent)
@@ -89,6 +130,7 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
             challenges=challenges,
             clubs=clubs,
             training=training,
+            languages=languages,
         ),
         [],
     )

@@ -183,6 +183,8 @@ class Advice(Strict):
 class Outcome(Strict):
     id: Slug
     title: Line
+    # The answer to "can I run today?": yes / easy only / no, and until when.
+    run_today: Line
     # urgent/doctor-like outcomes: no exercise advice, no cards, no tips.
     escalation: bool
     # False where no core work should be done for now (the session feature checks this).
@@ -249,6 +251,8 @@ class TriageTexts(Strict):
     consent_declined: Line
     reask: Line
     reask_numbers: Line
+    # One line confirming what the opening message said; {answers} lists them.
+    prefilled: Line
     not_sure_words: list[Word] = Field(min_length=1)
     back_label: ButtonLabel
     back_words: list[Word] = Field(min_length=1)
@@ -263,8 +267,17 @@ class TriageTexts(Strict):
     history_intro: Line
     history_empty: Line
     history_not_stored: Line
+    screen_title_urgent: Line
+    screen_title_same_day: Line
+    # The outcome whose steps and seek-help line follow a screened red flag, by disposition.
+    screen_outcome_urgent: Slug
+    screen_outcome_same_day: Slug
+    screen_group_pointer: Line
+    screen_continue: Line
+    screen_continue_button: ButtonLabel
     # The closing heading before each outcome's seek-help line.
     seek_help_heading: Line
+    run_today_heading: Line
     steps_heading: Line
     sources: list[Line] = Field(min_length=1)
 
@@ -603,3 +616,12 @@ def check_card_links(
                 problems.append(
                     src.problem(("outcomes", index, "cards", c_index), f"no card {card_id!r}")
                 )
+
+
+def check_screen_outcomes(tree: TriageTree, folder: Path, problems: list[Problem]) -> None:
+    """The red-flag screen's outcomes (texts.yaml) must be escalations of the tree."""
+    for target in (tree.texts.screen_outcome_urgent, tree.texts.screen_outcome_same_day):
+        outcome = tree.outcomes.get(target)
+        if outcome is None or not outcome.escalation:
+            message = f"screen outcome {target!r} is not an escalation outcome"
+            problems.append(Problem(folder / _FILES[3], 1, message))

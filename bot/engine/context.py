@@ -86,6 +86,7 @@ class TurnContext:
         image: Path | None = None,
         attachment: Path | None = None,
         intent: ReplyIntent = ReplyIntent.NEW,
+        numeric_answer: bool = False,
     ) -> Reply:
         reply = Reply(
             text=text,
@@ -94,6 +95,7 @@ class TurnContext:
             image=image,
             attachment=attachment,
             intent=intent,
+            numeric_answer=numeric_answer,
         )
         self.replies.append(reply)
         return reply
@@ -132,6 +134,16 @@ class TurnContext:
             kind = self.dialog.kind if self.dialog else None
             raise RuntimeError(f"the open dialog ({kind!r}) keeps no {model.__name__}")
         return found
+
+    def set_state(self, state: StateModel) -> None:
+        """Replace the open dialog's state with a new model of its kind (for handlers that
+        build a changed copy instead of changing the model in place); the step stays."""
+        if self.dialog is None:
+            raise RuntimeError("set_state() needs an active dialog")
+        wanted = self.router.dialogs[self.dialog.kind].state
+        if wanted is None or not isinstance(state, wanted):
+            raise TypeError(f"dialog {self.dialog.kind!r} keeps no {type(state).__name__}")
+        self.dialog = replace(self.dialog, data=state)
 
     def find_state(self, model: type[S]) -> S | None:
         """The open dialog's state if it is a `model`: None when no dialog or another kind's

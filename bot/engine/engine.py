@@ -187,11 +187,13 @@ class Engine:
                 now=now,
                 data_dir=self.data_dir,
             )
+            # Safety first: the screens see every typed text before anything else is said.
+            screened = await self._screen(ctx)
             if unreadable is not None:
                 who = hashed(event.actor.user_id)
                 log.info("dialog.unreadable", extra={"who": who, "dialog": unreadable})
                 ctx.say(self.content.texts.dialog_restarted)
-            if unreadable is None or not _answers_a_dialog(event):
+            if not screened and (unreadable is None or not _answers_a_dialog(event)):
                 await self._route(ctx)
             key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
             await dialog_store.save(session, key, found, ctx.dialog, now)
@@ -222,6 +224,20 @@ class Engine:
         user, chat, _ = await _who_and_where(session, event, now)
         key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
         return user, chat, await dialog_store.load_locked(session, key)
+
+    async def _screen(self, ctx: TurnContext) -> bool:
+        """Every typed text, in every state, passes the features' screens before routing (the
+        red-flag screen: a warning sign is answered at once, before any consent or button)."""
+        event = ctx.event
+        if event.payload is not None:
+            return False
+        text = event.args if event.command is not None else event.text
+        if not text:
+            return False
+        for screen in self.router.screens:
+            if await screen.check(ctx, text):
+                return True
+        return False
 
     async def _route(self, ctx: TurnContext) -> None:
         event = ctx.event

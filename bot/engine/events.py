@@ -95,6 +95,9 @@ class Reply:
     # (Telegram/Discord edit the message every few seconds; the terminal draws a progress line).
     # Replies cannot tick by themselves, so the timer is a hint the adapter animates.
     countdown_seconds: int | None = None
+    # The question takes a typed number as its answer (a pain score): adapters that number
+    # their buttons (the terminal) must then read a typed number as text, never as a button.
+    numeric_answer: bool = False
 
     def flat_buttons(self) -> list[Button]:
         return [b for row in self.buttons for b in row]
@@ -111,6 +114,7 @@ class Reply:
             "attachment": str(self.attachment) if self.attachment else None,
             "intent": self.intent.value,
             "countdown_seconds": self.countdown_seconds,
+            "numeric_answer": self.numeric_answer,
         }
 
     @classmethod
@@ -126,4 +130,5 @@ class Reply:
             attachment=Path(data["attachment"]) if data.get("attachment") else None,
             intent=ReplyIntent(data.get("intent", "new")),
             countdown_seconds=data.get("countdown_seconds"),
+            numeric_answer=bool(data.get("numeric_answer", False)),
         )

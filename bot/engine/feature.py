@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 Handler = Callable[["TurnContext"], Awaitable[None]]
 DialogHandler = Callable[["TurnContext", "DialogInput"], Awaitable[None]]
 IntentMatcher = Callable[[str, "ContentBundle"], bool]
+# A pre-routing screen: sees the text of every inbound message (typed text, or a command's
+# arguments) in every state, before any dialog, command or intent. True: it answered the
+# message itself, and nothing else routes it this turn.
+ScreenCheck = Callable[["TurnContext", str], Awaitable[bool]]
 # Whether the person behind this group-chat event may run `coach_only` commands.
 CoachCheck = Callable[["TurnContext"], Awaitable[bool]]
 # (session, content, chat, was_member, now): the bot joined or left `chat` (chat.bot_is_member
@@ -91,6 +95,13 @@ class Intent:
 
 
 @dataclass(frozen=True)
+class Screen:
+    name: str
+    check: ScreenCheck
+    priority: int  # lower runs first
+
+
+@dataclass(frozen=True)
 class Daily:
     name: str
     job: DailyJob
@@ -110,6 +121,7 @@ class Feature:
     private_actions: set[str] = field(default_factory=set)
     dialogs: dict[str, Dialog] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
+    screens: list[Screen] = field(default_factory=list)
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
     sweep_hooks: list[SweepHook] = field(default_factory=list)
@@ -168,6 +180,16 @@ class Feature:
         def register(fn: Handler) -> Handler:
             claim({i.name: i for i in self.intents}, name, "intent")
             self.intents.append(Intent(name, matches, fn, priority))
+            return fn
+
+        return register
+
+    def screen(self, name: str, *, priority: int = 50) -> Callable[[ScreenCheck], ScreenCheck]:
+        """Look at every inbound text before routing (the soreness check's red-flag screen)."""
+
+        def register(fn: ScreenCheck) -> ScreenCheck:
+            claim({s.name: s for s in self.screens}, name, "screen")
+            self.screens.append(Screen(name, fn, priority))
             return fn
 
         return register

@@ -22,6 +22,7 @@ from bot.engine.feature import (
     Intent,
     MembershipHook,
     PersonalFiles,
+    Screen,
     SweepHook,
     claim,
 )
@@ -55,6 +56,7 @@ class Router:
     private_actions: set[str] = field(default_factory=set)
     dialogs: dict[str, Dialog] = field(default_factory=dict)
     intents: list[Intent] = field(default_factory=list)
+    screens: list[Screen] = field(default_factory=list)
     fallback: Handler | None = None
     membership_hooks: list[MembershipHook] = field(default_factory=list)
     sweep_hooks: list[SweepHook] = field(default_factory=list)
@@ -91,6 +93,8 @@ class Router:
             models.add(dialog.state)
         for intent in feature.intents:
             claim({i.name: i for i in self.intents}, intent.name, "intent")
+        for screen in feature.screens:
+            claim({s.name: s for s in self.screens}, screen.name, "screen")
         if feature.fallback is not None and self.fallback is not None:
             raise ValueError(f"feature {feature.name!r} sets a second fallback")
         if feature.coach_check is not None and self.coach_check is not platform_admin:
@@ -102,6 +106,7 @@ class Router:
         self.private_actions |= feature.private_actions
         self.dialogs.update(feature.dialogs)
         self.intents = sorted([*self.intents, *feature.intents], key=lambda i: i.priority)
+        self.screens = sorted([*self.screens, *feature.screens], key=lambda s: s.priority)
         self.fallback = feature.fallback or self.fallback
         self.membership_hooks.extend(feature.membership_hooks)
         self.sweep_hooks.extend(feature.sweep_hooks)

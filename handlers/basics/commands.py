@@ -7,6 +7,7 @@ import re
 from bot.content.bundle import ContentBundle
 from bot.content.text import normalise
 from bot.engine.context import TurnContext
+from bot.engine.understanding import understand
 
 _HELP_WORDS = re.compile(r"^(help|menu|commands|what can you do|hi|hello|hey|start)$")
 
@@ -40,3 +41,19 @@ async def cancel(ctx: TurnContext) -> None:
 
 async def fallback(ctx: TurnContext) -> None:
     ctx.say(ctx.content.texts.fallback, buttons=[[ctx.action("Help", "help")]])
+
+
+def is_small_talk(text: str, content: ContentBundle) -> bool:
+    """Only thanks, a greeting, an "ok" or a goodbye (content/language/en/small_talk.yaml)."""
+    return understand(text, content.language).small_talk is not None
+
+
+async def small_talk(ctx: TurnContext) -> None:
+    """A short friendly answer; in a group, silence (a club chat is full of "thanks")."""
+    if ctx.in_group:
+        return
+    language = ctx.content.language
+    kind = understand(ctx.event.text or "", language).small_talk
+    reply = next((k.reply for k in language.small_talk.kinds if k.id == kind), None)
+    if reply is not None:
+        ctx.say(reply)

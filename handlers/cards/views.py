@@ -55,7 +55,7 @@ async def card_command(ctx: TurnContext) -> None:
     if not query:
         await list_cards(ctx)
         return
-    card = ctx.content.find_card(query)
+    card = ctx.content.find_card_loosely(query)
     if card is not None:
         show_card(ctx, card)
         return

@@ -20,16 +20,17 @@ from bot.content.triage_schema import BACK, Question, TriageTree, Triggers
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.router import NO, YES, typed_yes_no
+from bot.engine.understanding import Answer, understand
 from handlers.triage import checkin_store
 from handlers.triage.api import START_ACTION as ACTION
-from handlers.triage.flow import Ask, Decided, Facts, Step, advice, answer, first_step, read_typed
+from handlers.triage.flow import Ask, Decided, Facts, Step, advice, answer, first_step
 from handlers.triage.reports import health_consent, save_report, set_health_consent
+from handlers.triage.state import Answered, Phase, TriageState
+from handlers.triage.typed import prefill, read_answer
 
 DIALOG = "triage"
 
 CONSENT_YES, CONSENT_NO = YES, NO
-_PHASE_CONSENT = "consent"
-_PHASE_ASK = "ask"
 _CONTENT_CHANGED = "My questions have changed since we started, so let's begin again."
 # Button rows: short labels side by side, longer ones one per row (phone screens).
 _ONE_ROW_MAX = 8
@@ -62,7 +63,12 @@ def mentions_soreness(text: str, content: ContentBundle) -> bool:
     """A trigger phrase, or a symptom word together with a body or running word."""
     phrases, symptoms, context = _trigger_patterns(content.triage.triggers)
     said = normalise(text)
-    return bool(phrases.search(said) or (symptoms.search(said) and context.search(said)))
+    if phrases.search(said):
+        return True
+    if not symptoms.search(said):
+        return False
+    # A body or running word, or a body area the understanding layer reads (typos forgiven).
+    return bool(context.search(said)) or "area" in understand(text, content.language).slots
 
 
 async def sore(ctx: TurnContext) -> None:
@@ -73,25 +79,49 @@ async def sore(ctx: TurnContext) -> None:
             buttons=[[ctx.action(texts.group_button, ACTION, "start", private=True)]],
         )
         return
-    await begin(ctx)
+    event = ctx.event
+    await begin(ctx, opener=event.args if event.command is not None else event.text or "")
 
 
-async def begin(ctx: TurnContext, facts: Facts | None = None) -> None:
+def _state(ctx: TurnContext) -> TriageState:
+    return ctx.state(TriageState)
+
+
+def _keep(ctx: TurnContext, state: TriageState) -> None:
+    # Each answer builds a changed copy (the Back stack keeps the earlier ones intact).
+    ctx.set_state(state)
+
+
+async def begin(ctx: TurnContext, facts: Facts | None = None, *, opener: str = "") -> None:
     """Start a soreness check for this person (asking for consent the first time).
 
     `facts` already known skip their questions (e.g. the area, when a check-in re-runs the
-    check). Only "place" facts are taken: red flags and the pattern are always asked afresh.
+    check): only "place" facts are taken. What the opening message says (area, onset,
+    duration, feel, a score) is filled in too and confirmed in one line. Red flags are always
+    asked afresh.
     """
     tree = ctx.content.triage
     places = {q.records for q in tree.questions if q.kind == "place"}
     known = {fact: value for fact, value in (facts or {}).items() if fact in places}
+    said = prefill(tree, understand(opener, ctx.content.language)) if opener else {}
+    known = {**said, **known}
     consent = await health_consent(ctx.session, ctx.user.id)
-    phase = _PHASE_CONSENT if consent is None else _PHASE_ASK
-    ctx.start_dialog(DIALOG, {"phase": phase, "facts": known, "stack": []})
+    phase = Phase.CONSENT if consent is None else Phase.ASK
+    ctx.start_dialog(DIALOG, TriageState(phase=phase, facts=known, prefilled=said))
     if consent is None:
         _ask_consent(ctx, tree)
     else:
-        await _show(ctx, first_step(tree, known), lead=tree.texts.intro)
+        await _show(ctx, first_step(tree, known), lead=_lead(tree, said))
+
+
+def _lead(tree: TriageTree, said: Facts, before: str = "") -> str:
+    """The intro, and the one line confirming what the opening message told us."""
+    parts = [before] if before else []
+    parts.append(tree.texts.intro)
+    if said:
+        answers = "; ".join(tree.answer_label(fact, value) for fact, value in said.items())
+        parts.append(tree.texts.prefilled.replace("{answers}", answers))
+    return "\n\n".join(parts)
 
 
 # --- the dialog ------------------------------------------------------------------------------
@@ -100,73 +130,79 @@ async def begin(ctx: TurnContext, facts: Facts | None = None) -> None:
 async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
     assert ctx.dialog is not None
     tree = ctx.content.triage
-    data = ctx.dialog.data
-    if data.get("phase") == _PHASE_CONSENT:
-        await _on_consent(ctx, tree, given)
+    state = _state(ctx)
+    if state.phase == Phase.CONSENT:
+        await _on_consent(ctx, tree, state, given)
         return
-    question = tree.find(str(data.get("q", "")))
+    question = tree.find(state.q)
     if question is None:  # new content was deployed while this dialog was open
         _say(ctx, _CONTENT_CHANGED)
         await begin(ctx)
         return
-    value = _read(tree, question, given)
+    value = _read(ctx, tree, question, given)
     if value is None:
-        _ask(ctx, tree, question, lead=_reask_text(tree, question))
+        _ask(ctx, tree, state, question, lead=_reask_text(tree, question))
     elif value == BACK:
-        await _go_back(ctx, tree, question)
+        await _go_back(ctx, tree, state, question)
     else:
         option = question.option(value)
         assert option is not None
-        facts: Facts = dict(data.get("facts", {}))
-        # New objects, never in-place changes: the engine stores `data` as a JSON column.
-        data["stack"] = [*data.get("stack", []), {"q": question.id, "facts": facts}]
-        facts, step = answer(tree, question, option, facts)
-        data["facts"] = facts
-        await _show(ctx, step)
+        stack = [*state.stack, Answered(q=question.id, facts=state.facts)]
+        facts, step = answer(tree, question, option, dict(state.facts))
+        await _show(ctx, step, state=state.model_copy(update={"facts": facts, "stack": stack}))
 
 
-def _read(tree: TriageTree, question: Question, given: DialogInput) -> str | None:
+def _read(ctx: TurnContext, tree: TriageTree, question: Question, given: DialogInput) -> str | None:
     if given.choice is not None:
         valid = given.choice == BACK or question.option(given.choice) is not None
         return given.choice if valid else None
-    return read_typed(tree, question, given.text or "")
+    text = given.text or ""
+    return read_answer(tree, question, text, understand(text, ctx.content.language))
 
 
-async def _go_back(ctx: TurnContext, tree: TriageTree, current: Question) -> None:
-    assert ctx.dialog is not None
-    stack: list[dict[str, Any]] = list(ctx.dialog.data.get("stack", []))
-    if not stack:
-        _ask(ctx, tree, current)
+async def _go_back(
+    ctx: TurnContext, tree: TriageTree, state: TriageState, current: Question
+) -> None:
+    if not state.stack:
+        _ask(ctx, tree, state, current)
         return
-    previous = stack.pop()
-    question = tree.find(str(previous["q"]))
+    previous = state.stack[-1]
+    question = tree.find(previous.q)
     if question is None:
         _say(ctx, _CONTENT_CHANGED)
         await begin(ctx)
         return
-    ctx.dialog.data["stack"] = stack
-    ctx.dialog.data["facts"] = dict(previous["facts"])
-    _ask(ctx, tree, question)
+    back = state.model_copy(update={"stack": state.stack[:-1], "facts": dict(previous.facts)})
+    _ask(ctx, tree, back, question)
 
 
-async def _show(ctx: TurnContext, step: Step, *, lead: str | None = None) -> None:
+async def _show(
+    ctx: TurnContext, step: Step, *, lead: str | None = None, state: TriageState | None = None
+) -> None:
     tree = ctx.content.triage
+    state = state or _state(ctx)
     if isinstance(step, Ask):
-        _ask(ctx, tree, step.question, lead=lead)
+        _ask(ctx, tree, state, step.question, lead=lead)
     else:
+        _keep(ctx, state)
         await _finish(ctx, tree, step)
 
 
 def _ask(
-    ctx: TurnContext, tree: TriageTree, question: Question, *, lead: str | None = None
+    ctx: TurnContext,
+    tree: TriageTree,
+    state: TriageState,
+    question: Question,
+    *,
+    lead: str | None = None,
 ) -> None:
     assert ctx.dialog is not None
-    ctx.dialog.data["q"] = question.id
+    _keep(ctx, state.model_copy(update={"q": question.id}))
     rows = _rows([ctx.choice(o.label, o.value) for o in question.options])
-    if ctx.dialog.data.get("stack"):
+    if state.stack:
         rows.append([ctx.choice(tree.texts.back_label, BACK)])
     text = f"{lead}\n\n{question.text}" if lead else question.text
-    _say(ctx, text, buttons=rows)
+    _say(ctx, text, buttons=rows, numeric_answer=question.numbers is not None)
 
 
 def _rows(buttons: list[Button]) -> list[list[Button]]:
@@ -196,29 +232,37 @@ def _ask_consent(ctx: TurnContext, tree: TriageTree, *, lead: str | None = None)
     )
 
 
-async def _on_consent(ctx: TurnContext, tree: TriageTree, given: DialogInput) -> None:
+async def _on_consent(
+    ctx: TurnContext, tree: TriageTree, state: TriageState, given: DialogInput
+) -> None:
     assert ctx.dialog is not None
     texts = tree.texts
     decision = given.choice or typed_yes_no(
         given.text or "", yes_label=texts.consent_yes, no_label=texts.consent_no
     )
+    if decision is None and given.text:
+        meant = understand(given.text, ctx.content.language).answer
+        decision = {Answer.YES: CONSENT_YES, Answer.NO: CONSENT_NO}.get(meant) if meant else None
     if decision not in (CONSENT_YES, CONSENT_NO):
         _ask_consent(ctx, tree, lead=texts.reask)
         return
     granted = decision == CONSENT_YES
     await set_health_consent(ctx.session, ctx.user.id, granted, ctx.now)
-    ctx.dialog.data["phase"] = _PHASE_ASK
     confirmation = texts.consent_saved if granted else texts.consent_declined
-    facts: Facts = dict(ctx.dialog.data.get("facts", {}))
-    await _show(ctx, first_step(tree, facts), lead=f"{confirmation}\n\n{texts.intro}")
+    state = state.model_copy(update={"phase": Phase.ASK})
+    await _show(
+        ctx,
+        first_step(tree, state.facts),
+        lead=_lead(tree, state.prefilled, confirmation),
+        state=state,
+    )
 
 
 # --- the result ------------------------------------------------------------------------------
 
 
 async def _finish(ctx: TurnContext, tree: TriageTree, decided: Decided) -> None:
-    assert ctx.dialog is not None
-    facts: Facts = dict(ctx.dialog.data.get("facts", {}))
+    facts: Facts = dict(_state(ctx).facts)
     stored = await health_consent(ctx.session, ctx.user.id) is True
     report_id = None
     if stored:
@@ -254,7 +298,8 @@ def render_outcome(
     """The result message. It always ends with the outcome's line on when to seek help."""
     texts = tree.texts
     steps = "\n".join(f"• {step}" for step in advice(tree, decided, facts))
-    parts = [decided.rule.reason, f"**{texts.steps_heading}**\n{steps}"]
+    run_today = f"**{texts.run_today_heading}** {decided.outcome.run_today}"
+    parts = [decided.rule.reason, run_today, f"**{texts.steps_heading}**\n{steps}"]
     if cards:
         parts.append(f"{texts.cards_intro} {', '.join(c.name for c in cards)}.")
     if stored or decided.outcome.core_work_ok or not decided.outcome.follow_up:

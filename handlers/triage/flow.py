@@ -74,11 +74,36 @@ def decide(tree: TriageTree, facts: Facts) -> Decided:
     raise AssertionError("the last rule of a loaded tree has no conditions")
 
 
+def _rule_facts(tree: TriageTree) -> frozenset[str]:
+    cached = _RULE_FACTS.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1]
+    facts: set[str] = set()
+    for rule in tree.rules:
+        facts |= {fact for fact, _ in (*rule.when_tests, *rule.unless_tests)}
+        facts |= {fact for test in rule.at_least_tests for fact, _ in test}
+    _RULE_FACTS[id(tree)] = (tree, frozenset(facts))
+    return frozenset(facts)
+
+
+_RULE_FACTS: dict[int, tuple[TriageTree, frozenset[str]]] = {}
+
+
 def _ask_from(tree: TriageTree, start: int, facts: Facts) -> Step:
-    """The first question from `start` on that applies and is not answered yet, else decide."""
-    for question in tree.questions[start:]:
-        if question.records not in facts and holds(question.ask_if_tests, facts):
-            return Ask(question)
+    """The first question from `start` on that applies and is not answered yet, else decide.
+
+    A question no rule reads (it only picks tips, e.g. what changed in training) is skipped
+    when the rules' decision is already final and is an escalation: escalations carry no tips,
+    so the answer could change nothing the runner reads."""
+    decisive = _rule_facts(tree)
+    remaining = [
+        q for q in tree.questions[start:] if q.records not in facts and holds(q.ask_if_tests, facts)
+    ]
+    for index, question in enumerate(remaining):
+        tips_only = all(q.records not in decisive for q in remaining[index:])
+        if tips_only and decide(tree, facts).outcome.escalation:
+            break
+        return Ask(question)
     return decide(tree, facts)
 
 
