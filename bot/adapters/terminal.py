@@ -99,7 +99,7 @@ class TerminalChat:
         if not self.json_mode:
             where = "" if message.chat_id == self.place.chat_id else " (in your private chat)"
             self._print(f"\n🔔 Core Coach{where}:\n")
-        self.show(Turn([message.reply]))
+        self.show(Turn([message.reply]), proactive=True)
         return Delivery(DeliveryStatus.SENT, message_ref=f"terminal:{message.outbox_id}")
 
     def to_event(self, line: str) -> Inbound:
@@ -131,7 +131,7 @@ class TerminalChat:
             return Button(line, line)
         return None
 
-    def show(self, turn: Turn) -> None:
+    def show(self, turn: Turn, *, proactive: bool = False) -> None:
         # A turn's buttons replace the previous ones, numbered across all its replies; a turn
         # without buttons clears them, so a typed number then is text (an answer), not a
         # press of a button that has scrolled away.
@@ -140,7 +140,8 @@ class TerminalChat:
         self.offered.update(b.payload for b in self.choices)
         if self.json_mode:
             for reply in turn.replies:
-                self._print(json.dumps(_as_json(reply, turn.dialog), ensure_ascii=False) + "\n")
+                shown = {**_as_json(reply, turn.dialog), "proactive": proactive}
+                self._print(json.dumps(shown, ensure_ascii=False) + "\n")
             return
         number = 0
         for reply in turn.replies:

@@ -151,6 +151,17 @@ class TurnContext:
         data = self.dialog.data if self.dialog is not None else None
         return data if isinstance(data, model) else None
 
+    async def route_words(self, text: str) -> None:
+        """Plain words to the feature that understands them (the intents by priority, else
+        the fallback): for a turn that arrived without a dialog, and for a dialog that hands
+        on words that are not its answer."""
+        for intent in self.router.intents:
+            if intent.matches(text, self.content):
+                await intent.handler(self)
+                return
+        if self.router.fallback is not None:
+            await self.router.fallback(self)
+
     async def continue_dialog(self, answer: DialogInput) -> None:
         """Give the open dialog an answer: typed or pressed, or handed over by another
         feature (a zone set by /timezone's button, for the reminder set-up waiting on it).

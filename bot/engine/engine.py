@@ -248,7 +248,7 @@ class Engine:
         elif ctx.dialog is not None:
             await ctx.continue_dialog(DialogInput(text=event.text or ""))
         else:
-            await self._route_text(ctx, event.text or "")
+            await ctx.route_words(event.text or "")
 
     async def _route_button(self, ctx: TurnContext, raw: str) -> None:
         parsed = payloads.parse(raw)
@@ -288,14 +288,6 @@ class Engine:
         unknown admin status is a no). In a private chat the handler decides (e.g. which
         linked clubs a coach may address)."""
         return not ctx.in_group or await self.router.coach_check(ctx)
-
-    async def _route_text(self, ctx: TurnContext, text: str) -> None:
-        for intent in self.router.intents:
-            if intent.matches(text, self.content):
-                await intent.handler(ctx)
-                return
-        if self.router.fallback is not None:
-            await self.router.fallback(ctx)
 
 
 def _private_in_group(ctx: TurnContext) -> None:

@@ -26,7 +26,7 @@ feature.command("today", "What to do today: easy run, rest or core")(today.today
 feature.command("upload", "Log a run from a GPX or FIT file", args_hint="PATH")(
     upload.upload_command
 )
-feature.dialog(log.DIALOG)(log.on_answer)
+feature.dialog(log.DIALOG, state=log.RunDraft)(log.on_answer)
 feature.action(log.DELETE_ACTION)(log.delete_button)
 feature.action(log.UNDO_ACTION)(log.delete_button)
 feature.action(log.EDIT_ACTION)(log.edit_button)

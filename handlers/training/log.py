@@ -4,16 +4,35 @@ recent runs with Edit and Delete; /units km|mi."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import ReplyIntent
+from bot.engine.state_model import StateModel
 from handlers.training import store, views
 from handlers.training.parse import ParsedRun, parse_run
 from handlers.training.week import load_warnings
 
 DIALOG = "training.run"
 SAVE, FIX, UNDO = "save", "fix", "undo"
+
+
+class Understood(StateModel):
+    """A run as the bot read it, before the person saves it."""
+
+    distance_m: int
+    duration_s: int | None
+    effort: str | None
+    started_at: datetime
+
+
+class RunDraft(StateModel):
+    """Waiting for Save / Fix / Undo on `run`, or (run None) for the run typed again; `edit`
+    names the stored run being corrected."""
+
+    run: Understood | None = None
+    edit: int | None = None
+
+
 DELETE_ACTION = "run_del"
 EDIT_ACTION = "run_edit"
 UNDO_ACTION = "run_undo"
@@ -32,7 +51,7 @@ def _parse(ctx: TurnContext, text: str) -> ParsedRun | None:
 async def run_command(ctx: TurnContext) -> None:
     """/run 10k in 52 min easy (or no words: ask for them)."""
     if not ctx.event.args.strip():
-        ctx.start_dialog(DIALOG, {"run": None, "edit": None})
+        ctx.start_dialog(DIALOG, RunDraft())
         ctx.say(ctx.content.training.texts.fix_prompt, intent=_intent(ctx))
         return
     await _understood(ctx, ctx.event.args, edit=None)
@@ -47,29 +66,26 @@ async def _understood(ctx: TurnContext, text: str, *, edit: int | None) -> None:
     texts = ctx.content.training.texts
     parsed = _parse(ctx, text)
     if parsed is None:
-        ctx.start_dialog(DIALOG, {"run": None, "edit": edit})
+        ctx.start_dialog(DIALOG, RunDraft(edit=edit))
         ctx.say(texts.not_understood, intent=_intent(ctx))
         return
-    data: dict[str, Any] = {
-        "run": {
-            "distance_m": parsed.distance_m,
-            "duration_s": parsed.duration_s,
-            "effort": parsed.effort,
-            "started_at": (ctx.now - timedelta(days=parsed.days_ago)).isoformat(),
-        },
-        "edit": edit,
-    }
-    ctx.start_dialog(DIALOG, data)
+    run = Understood(
+        distance_m=parsed.distance_m,
+        duration_s=parsed.duration_s,
+        effort=parsed.effort,
+        started_at=ctx.now - timedelta(days=parsed.days_ago),
+    )
+    ctx.start_dialog(DIALOG, RunDraft(run=run, edit=edit))
     await _ask_to_save(ctx)
 
 
-async def _summary(ctx: TurnContext, run: dict[str, Any]) -> str:
+async def _summary(ctx: TurnContext, run: Understood) -> str:
     zone = store.zone_of(ctx.user)
     return views.summary(
-        distance_m=run["distance_m"],
-        duration_s=run["duration_s"],
-        effort=run["effort"],
-        started=datetime.fromisoformat(run["started_at"]),
+        distance_m=run.distance_m,
+        duration_s=run.duration_s,
+        effort=run.effort,
+        started=run.started_at,
         zone=zone,
         today=ctx.now.astimezone(zone).date(),
         unit=await store.units(ctx.session, ctx.user.id),
@@ -77,9 +93,10 @@ async def _summary(ctx: TurnContext, run: dict[str, Any]) -> str:
 
 
 async def _ask_to_save(ctx: TurnContext) -> None:
-    assert ctx.dialog is not None
     texts = ctx.content.training.texts
-    summary = await _summary(ctx, ctx.dialog.data["run"])
+    run = ctx.state(RunDraft).run
+    assert run is not None  # asked only with a run understood
+    summary = await _summary(ctx, run)
     ctx.say(
         texts.confirm.format(summary=summary),
         buttons=[
@@ -94,15 +111,14 @@ async def _ask_to_save(ctx: TurnContext) -> None:
 
 
 async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
-    assert ctx.dialog is not None
     texts = ctx.content.training.texts
-    run: dict[str, Any] | None = ctx.dialog.data.get("run")
-    edit: int | None = ctx.dialog.data.get("edit")
+    draft = ctx.state(RunDraft)
+    run, edit = draft.run, draft.edit
     if answer.choice == SAVE and run is not None:
         ctx.end_dialog()
         await _save(ctx, run, edit)
     elif answer.choice == FIX:
-        ctx.dialog.data["run"] = None
+        draft.run = None
         ctx.say(texts.fix_prompt, intent=_intent(ctx))
     elif answer.choice == UNDO:
         ctx.end_dialog()
@@ -114,37 +130,28 @@ async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
         # Something else entirely: the question is dropped and the words go where they would
         # have gone (a soreness report must still reach the soreness check).
         ctx.end_dialog()
-        await _route_words(ctx, answer.text)
+        await ctx.route_words(answer.text)
 
 
-async def _route_words(ctx: TurnContext, text: str) -> None:
-    for intent in ctx.router.intents:
-        if intent.matches(text, ctx.content):
-            await intent.handler(ctx)
-            return
-    if ctx.router.fallback is not None:
-        await ctx.router.fallback(ctx)
-
-
-async def _save(ctx: TurnContext, run: dict[str, Any], edit: int | None) -> None:
+async def _save(ctx: TurnContext, run: Understood, edit: int | None) -> None:
     texts = ctx.content.training.texts
-    started = datetime.fromisoformat(run["started_at"])
+    started = run.started_at
     if edit is not None:
         row = await store.own_run(ctx.session, ctx.user.id, edit)
         if row is None:
             ctx.say(texts.gone, intent=_intent(ctx))
             return
-        row.distance_m, row.duration_s = run["distance_m"], run["duration_s"]
-        row.effort, row.started_at = run["effort"], started
+        row.distance_m, row.duration_s = run.distance_m, run.duration_s
+        row.effort, row.started_at = run.effort, started
         run_id = row.id
     else:
         saved = await store.add_run(
             ctx.session,
             ctx.user.id,
             started_at=started,
-            distance_m=run["distance_m"],
-            duration_s=run["duration_s"],
-            effort=run["effort"],
+            distance_m=run.distance_m,
+            duration_s=run.duration_s,
+            effort=run.effort,
             source="typed",
         )
         run_id = saved.id
@@ -176,7 +183,7 @@ async def edit_button(ctx: TurnContext) -> None:
     if run_id is None or await store.own_run(ctx.session, ctx.user.id, run_id) is None:
         ctx.say(texts.gone, intent=_intent(ctx))
         return
-    ctx.start_dialog(DIALOG, {"run": None, "edit": run_id})
+    ctx.start_dialog(DIALOG, RunDraft(edit=run_id))
     ctx.say(texts.fix_prompt, intent=_intent(ctx))
 
 
