@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.content.card_images import load_card_images
+from bot.content.card_images import load_card_animations, load_card_images
 from bot.content.challenge_schema import ChallengeTemplate, ClubTexts, load_challenges
 from bot.content.reminder_schema import ReminderTexts
 from bot.content.schema import Card, Texts
@@ -36,6 +36,8 @@ class ContentBundle:
     card_images: dict[str, Path]
     challenges: dict[str, ChallengeTemplate]  # the club challenge library
     clubs: ClubTexts
+    # Animation key → GIF: "<card id>" and "<card id>--easier"/"--harder" (card_images.py).
+    card_animations: dict[str, Path] = field(default_factory=dict)
     _names: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -66,6 +68,7 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
         check_card_links(triage, set(cards), root / "triage", problems)
     sessions = load_sessions(root / "sessions", cards, problems)
     card_images = load_card_images(root / "cards", set(cards), problems)
+    card_animations = load_card_animations(root / "cards", cards, problems)
     challenges = load_challenges(root / "challenges", set(cards), problems)
     clubs, found = load_model(root / "clubs.yaml", ClubTexts)
     problems.extend(found)
@@ -82,6 +85,7 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
             triage=triage,
             sessions=sessions,
             card_images=card_images,
+            card_animations=card_animations,
             challenges=challenges,
             clubs=clubs,
         ),
