@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.discord import render as discord_render
 from bot.adapters.telegram import render as telegram_render
 from bot.content.bundle import DEFAULT_CONTENT_DIR, ContentBundle, load_content
 from bot.content.card_images import MAX_ANIMATION_BYTES, VARIANT_SLOTS, animation_key
 from bot.engine.events import Reply
+from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.harness import ChatHarness
+from tests.telegram_harness import make_app, running
 
 IMAGES = DEFAULT_CONTENT_DIR / "cards" / "images"
 CARD_IDS = sorted(p.stem for p in (DEFAULT_CONTENT_DIR / "cards").glob("*.yaml"))
@@ -122,7 +125,7 @@ async def test_card_sends_its_animation_with_the_card_as_caption(
     [reply] = ann.last_turn.replies
     card = content.cards["dead_bug"]
     assert reply.animation == IMAGES / "dead_bug.gif"
-    assert reply.image is None  # the animation takes the still's place
+    assert reply.image == IMAGES / "dead_bug.png"  # the still stays for the terminal
     assert reply.title == "Dead bug" and card.steps[0] in reply.text
     assert ann.labels() == ["Show easier", "Show harder", "All cards"]
 
@@ -175,3 +178,34 @@ def test_discord_shows_the_animation_as_the_embed_image() -> None:
     [(path, name)] = part.files
     assert path == IMAGES / "dead_bug.gif" and name == "dead_bug-0.gif"
     assert part.embeds[0].image.url == "attachment://dead_bug-0.gif"
+
+
+def test_with_both_only_the_animation_is_sent() -> None:
+    reply = Reply(
+        "Lie on your back.", image=IMAGES / "dead_bug.png", animation=IMAGES / "dead_bug.gif"
+    )
+    [part] = telegram_render.parts_of(reply, bot_username="corecoach_bot", in_group=False)
+    assert (part.kind, part.file) == ("animation", IMAGES / "dead_bug.gif")
+    [message] = discord_render.render(reply)
+    assert [path for path, _ in message.files] == [IMAGES / "dead_bug.gif"]
+
+
+async def test_telegram_card_is_an_animation_with_variant_buttons(
+    sqlite_db: AsyncEngine, content: ContentBundle
+) -> None:
+    async with FakeTelegramAPI() as fake:
+        ann = fake.add_user("Ann")
+        async with running(fake, make_app(fake, sqlite_db, content)) as bot:
+            runner = bot.runner(ann)
+            [card, *rest] = await runner.say("/card dead bug")
+            assert card.method == "sendAnimation" and card.file is not None
+            assert card.file.filename == "dead_bug.gif"
+            assert (card.caption or "").startswith("<b>Dead bug</b>")
+            [easier] = await runner.press("Show easier")
+            assert easier.method == "sendAnimation" and easier.file is not None
+            assert easier.file.filename == "dead_bug--easier.gif"
+            assert content.cards["dead_bug"].easier.how in (easier.caption or "")
+            # The same animation again goes by file_id: no second upload.
+            [card_again, *_] = await runner.say("/card dead bug")
+            assert card_again.params["animation"] == card.file.file_id
+    assert rest  # the rest of the long card text follows the captioned animation

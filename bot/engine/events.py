@@ -89,7 +89,7 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     title: str | None = None
     image: Path | None = None
-    # A looping animation (GIF) shown in place of the image; `text` is its caption.
+    # A looping animation (GIF); adapters show it in place of `image`, `text` as its caption.
     animation: Path | None = None
     attachment: Path | None = None
     intent: ReplyIntent = ReplyIntent.NEW

@@ -45,14 +45,14 @@ def _variant_buttons(ctx: TurnContext, card: Card, *, showing: str | None = None
 
 
 def show_card(ctx: TurnContext, card: Card) -> None:
-    """The card's text, captioning its animation (content/cards/images/<id>.gif) where there
-    is one, else its still picture (<id>.png)."""
+    """The card's text, captioning its animation (content/cards/images/<id>.gif); adapters
+    show the animation in place of the still key frame (<id>.png) when there is one."""
     animation = ctx.content.card_animations.get(animation_key(card.id))
     reply = ctx.say(
         render_card(card),
         title=card.name,
         buttons=[_variant_buttons(ctx, card), [ctx.action("All cards", "cards")]],
-        image=None if animation else ctx.content.card_images.get(card.id),
+        image=ctx.content.card_images.get(card.id),  # the still, where animations cannot go
     )
     reply.animation = animation
 
