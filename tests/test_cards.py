@@ -37,7 +37,7 @@ async def test_every_card_button_shows_its_card(bot: ChatHarness, content: Conte
         await ann.press(card.name)
         assert _title(ann) == card.name
         assert card.steps[0] in ann.text()
-        assert ann.labels() == ["All cards"]
+        assert ann.labels() == ["Show easier", "Show harder", "All cards"]
 
 
 async def test_card_by_name(quick_bot: ChatHarness, content: ContentBundle) -> None:

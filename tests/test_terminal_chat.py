@@ -89,7 +89,7 @@ async def test_plain_output_numbers_buttons_across_replies(echo: Engine) -> None
 
 
 async def test_json_has_one_object_per_reply_and_names_the_dialog(echo: Engine) -> None:
-    output = await _chat(echo, ["/echo", "Red", "/card plank", "2", "/cancel"], json_mode=True)
+    output = await _chat(echo, ["/echo", "Red", "/card plank", "4", "/cancel"], json_mode=True)
     replies = _json_lines(output)
     assert len(replies) == 5
     for reply in replies:
@@ -99,8 +99,8 @@ async def test_json_has_one_object_per_reply_and_names_the_dialog(echo: Engine) 
             assert set(button) == {"label", "payload"}
     assert [r["dialog"] for r in replies] == ["echo", "echo", "echo", "echo", None]
     assert replies[1]["text"] == "Echo 1: red"
-    # The plank card's only button is now [1], so "2" went to the dialog as text.
-    assert replies[3]["text"] == "Echo 2: 2"
+    # The plank card's buttons are now [1]-[3], so "4" went to the dialog as text.
+    assert replies[3]["text"] == "Echo 2: 4"
 
 
 async def test_user_group_and_admin_become_the_event(echo: Engine) -> None:

@@ -140,8 +140,8 @@ class TerminalChat:
         self.offered.update(b.payload for b in self.choices)
         if self.json_mode:
             for reply in turn.replies:
-                shown = {**_as_json(reply, turn.dialog), "proactive": proactive}
-                self._print(json.dumps(shown, ensure_ascii=False) + "\n")
+                line = {**_as_json(reply, turn.dialog), "proactive": proactive}
+                self._print(json.dumps(line, ensure_ascii=False) + "\n")
             return
         number = 0
         for reply in turn.replies:
@@ -153,6 +153,8 @@ class TerminalChat:
             parts.append(self._render(reply.text))
             if reply.image:
                 parts.append(f"[picture saved at {reply.image}]")
+            if reply.animation:
+                parts.append(f"[animation saved at {reply.animation}]")
             if reply.attachment:
                 parts.append(f"[file saved at {reply.attachment}]")
             if reply.countdown_seconds and not self.live_timer:
@@ -215,6 +217,7 @@ def _as_json(reply: Reply, dialog: str | None) -> dict[str, object]:
         "title": reply.title,
         "buttons": [{"label": b.label, "payload": b.payload} for b in reply.flat_buttons()],
         "image": str(reply.image) if reply.image else None,
+        "animation": str(reply.animation) if reply.animation else None,
         "attachment": str(reply.attachment) if reply.attachment else None,
         "private": reply.intent is ReplyIntent.PRIVATE,
         "dialog": dialog,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from bot.content.card_images import load_card_images
+from bot.content.card_images import load_card_animations, load_card_images
 from bot.content.challenge_schema import ChallengeTemplate, ClubTexts, load_challenges
 from bot.content.language_schema import DEFAULT_LANGUAGE, Language, load_languages
 from bot.content.reminder_schema import ReminderTexts
@@ -47,6 +47,8 @@ class ContentBundle:
     training: TrainingContent
     # Language code → the words the bot understands (content/language/<code>/).
     languages: dict[str, Language]
+    # Animation key → GIF: "<card id>" and "<card id>--easier"/"--harder" (card_images.py).
+    card_animations: dict[str, Path] = field(default_factory=dict)
     _names: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -108,6 +110,7 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
         check_screen_outcomes(triage, root / "triage", problems)
     sessions = load_sessions(root / "sessions", cards, problems)
     card_images = load_card_images(root / "cards", set(cards), problems)
+    card_animations = load_card_animations(root / "cards", cards, problems)
     challenges = load_challenges(root / "challenges", set(cards), problems)
     languages = load_languages(root / "language", problems)
     clubs, found = load_model(root / "clubs.yaml", ClubTexts)
@@ -127,6 +130,7 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
             triage=triage,
             sessions=sessions,
             card_images=card_images,
+            card_animations=card_animations,
             challenges=challenges,
             clubs=clubs,
             training=training,

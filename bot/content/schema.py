@@ -70,6 +70,7 @@ class Dose(Strict):
 
 
 class Variant(Strict):
+    id: Slug  # names the variant; its animation is images/<card id>--easier.gif (or --harder)
     name: Line
     how: Paragraph
 

@@ -89,6 +89,8 @@ class Reply:
     buttons: list[list[Button]] = field(default_factory=list)
     title: str | None = None
     image: Path | None = None
+    # A looping animation (GIF); adapters show it in place of `image`, `text` as its caption.
+    animation: Path | None = None
     attachment: Path | None = None
     intent: ReplyIntent = ReplyIntent.NEW
     # A timed step (a plank hold, a rest): the adapter shows a countdown from this many seconds
@@ -111,6 +113,7 @@ class Reply:
                 for row in self.buttons
             ],
             "image": str(self.image) if self.image else None,
+            "animation": str(self.animation) if self.animation else None,
             "attachment": str(self.attachment) if self.attachment else None,
             "intent": self.intent.value,
             "countdown_seconds": self.countdown_seconds,
@@ -127,6 +130,7 @@ class Reply:
                 for row in data.get("buttons", [])
             ],
             image=Path(data["image"]) if data.get("image") else None,
+            animation=Path(data["animation"]) if data.get("animation") else None,
             attachment=Path(data["attachment"]) if data.get("attachment") else None,
             intent=ReplyIntent(data.get("intent", "new")),
             countdown_seconds=data.get("countdown_seconds"),

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from bot.content.bundle import ContentBundle
+from bot.content.card_images import VARIANT_SLOTS, animation_key
 from bot.content.schema import Card
 from bot.engine.context import TurnContext
+from bot.engine.events import Button
 
 BUTTONS_PER_ROW = 2
 
@@ -30,13 +32,48 @@ def render_card(card: Card) -> str:
     )
 
 
+def _variant_buttons(ctx: TurnContext, card: Card, *, showing: str | None = None) -> list[Button]:
+    """ "Show easier" / "Show harder" (and "Back to the card" on a variant)."""
+    buttons = [
+        ctx.action(f"Show {slot}", "card_variant", f"{card.id}:{slot}")
+        for slot in VARIANT_SLOTS
+        if slot != showing
+    ]
+    if showing is not None:
+        buttons.append(ctx.action(f"Back to {card.name}", "card", card.id))
+    return buttons
+
+
 def show_card(ctx: TurnContext, card: Card) -> None:
-    ctx.say(
+    """The card's text, captioning its animation (content/cards/images/<id>.gif); adapters
+    show the animation in place of the still key frame (<id>.png) when there is one."""
+    animation = ctx.content.card_animations.get(animation_key(card.id))
+    reply = ctx.say(
         render_card(card),
         title=card.name,
-        buttons=[[ctx.action("All cards", "cards")]],
-        image=ctx.content.card_images.get(card.id),  # content/cards/images/<id>.png
+        buttons=[_variant_buttons(ctx, card), [ctx.action("All cards", "cards")]],
+        image=ctx.content.card_images.get(card.id),  # the still, where animations cannot go
     )
+    reply.animation = animation
+
+
+def show_variant(ctx: TurnContext, card: Card, slot: str) -> None:
+    variant = card.easier if slot == "easier" else card.harder
+    reply = ctx.say(
+        f"**{slot.capitalize()}:** {variant.how}",
+        title=f"{card.name}: {variant.name}",
+        buttons=[_variant_buttons(ctx, card, showing=slot), [ctx.action("All cards", "cards")]],
+    )
+    reply.animation = ctx.content.card_animations.get(animation_key(card.id, slot))
+
+
+async def variant_button(ctx: TurnContext) -> None:
+    card_id, _, slot = ctx.action_arg.partition(":")
+    card = ctx.content.cards.get(card_id)
+    if card is None or slot not in VARIANT_SLOTS:
+        await list_cards(ctx)  # an old button for a card a club removed
+        return
+    show_variant(ctx, card, slot)
 
 
 async def list_cards(ctx: TurnContext) -> None:

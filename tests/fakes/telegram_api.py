@@ -78,7 +78,7 @@ MAX_CAPTION_LENGTH: Final = 1024
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 # Methods that deliver a message to a chat; the default set for flood limits.
-SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
+SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendAnimation", "sendDocument"})
 # Telegram only sends these update types when explicitly listed in allowed_updates.
 _OPT_IN_UPDATE_TYPES: Final = frozenset(
     {"chat_member", "message_reaction", "message_reaction_count"}
@@ -853,6 +853,7 @@ class FakeTelegramAPI:
             "deleteMessage": self._delete_message,
             "answerCallbackQuery": self._answer_callback_query,
             "sendPhoto": self._send_photo,
+            "sendAnimation": self._send_animation,
             "sendDocument": self._send_document,
             "getFile": self._get_file,
             "sendChatAction": self._send_chat_action,
@@ -1883,6 +1884,9 @@ class FakeTelegramAPI:
                 "mime_type": uploaded.content_type or "application/octet-stream",
                 "file_size": uploaded.size,
             }
+            if kind == "animation":  # Telegram sends an animation as both, for old clients
+                size = {"width": 480, "height": 320, "duration": 3}
+                message["animation"] = {**message["document"], **size}
         if plain:
             message["caption"] = plain
         if entities:
@@ -1897,6 +1901,9 @@ class FakeTelegramAPI:
 
     async def _send_photo(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
         return await self._send_media("sendPhoto", "photo", params, files)
+
+    async def _send_animation(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
+        return await self._send_media("sendAnimation", "animation", params, files)
 
     async def _send_document(self, params: JSONDict, files: dict[str, UploadedFile]) -> JSONDict:
         return await self._send_media("sendDocument", "document", params, files)

@@ -156,7 +156,8 @@ def render(reply: Reply) -> list[Part]:
 
 
 def _files(reply: Reply) -> Iterator[tuple[int, Path]]:
-    return enumerate(p for p in (reply.image, reply.attachment) if p is not None)
+    picture = reply.animation or reply.image  # an animation is shown in place of the still
+    return enumerate(p for p in (picture, reply.attachment) if p is not None)
 
 
 def _upload_name(path: Path, index: int) -> str:
@@ -174,7 +175,7 @@ def _embed_parts(reply: Reply, files: list[tuple[Path, str]]) -> list[Part]:
         )
         for i, chunk in enumerate(chunks)
     ]
-    if reply.image is not None:
+    if reply.animation is not None or reply.image is not None:
         embeds[0].set_image(url=f"attachment://{files[0][1]}")
     parts: list[Part] = []
     size = 0

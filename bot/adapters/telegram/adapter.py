@@ -273,7 +273,7 @@ class TelegramAdapter:
 
     async def _edit(self, pressed: Message, reply: Reply) -> bool:
         """Replace the pressed message with a one-message text reply; False to send instead."""
-        if pressed.text is None or reply.image or reply.attachment:
+        if pressed.text is None or reply.image or reply.animation or reply.attachment:
             return False  # photos and documents have no text to replace
         in_group = pressed.chat.type != pressed.chat.PRIVATE
         parts = render.parts_of(reply, bot_username=self.bot_username, in_group=in_group)

@@ -206,6 +206,8 @@ class Outgoing:
         file_id = (
             message.photo[-1].file_id
             if message.photo
+            else message.animation.file_id
+            if message.animation
             else message.document.file_id
             if message.document
             else None
@@ -220,6 +222,15 @@ class Outgoing:
         caption = part.html or None
         if part.kind == "photo":
             return await self.bot.send_photo(
+                chat_id,
+                source,
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.markup,
+                message_thread_id=thread,
+            )
+        if part.kind == "animation":
+            return await self.bot.send_animation(
                 chat_id,
                 source,
                 caption=caption,

@@ -88,7 +88,7 @@ def full_text(reply: Reply) -> str:
 class Part:
     """One Telegram message of a reply: text, or a file with an optional caption."""
 
-    kind: str  # "text", "photo" or "document"
+    kind: str  # "text", "photo", "animation" or "document"
     html: str = ""
     file: Path | None = None
     markup: InlineKeyboardMarkup | None = None
@@ -98,10 +98,12 @@ def parts_of(reply: Reply, *, bot_username: str, in_group: bool) -> list[Part]:
     """The messages a reply becomes, in order; the keyboard goes on the last one."""
     text = full_text(reply)
     parts: list[Part] = []
-    if reply.image is not None:
+    picture = reply.animation or reply.image  # an animation is shown in place of the still
+    if picture is not None:
         pieces = split_markup(text, MAX_TEXT, first_limit=MAX_CAPTION)
         caption = pieces.pop(0) if pieces else ""
-        parts.append(Part("photo", to_html(caption), file=reply.image))
+        kind = "animation" if reply.animation is not None else "photo"
+        parts.append(Part(kind, to_html(caption), file=picture))
     else:
         pieces = split_markup(text)
     parts.extend(Part("text", to_html(piece)) for piece in pieces)
