@@ -33,6 +33,9 @@ from handlers.reminders.setup_state import Stage as SetupStage
 from handlers.sessions.builder import Move, Plan
 from handlers.sessions.safety_screen import ScreenState
 from handlers.sessions.state import Phase, RunState, Variant
+from handlers.training.log import RunDraft, Understood
+from handlers.triage.state import Answered, TriageState
+from handlers.triage.state import Phase as TriagePhase
 from tests.echo_dialog import dialog_rows
 from tests.factory import build_engine, router_with
 from tests.harness import ChatHarness, FakeClock, Person
@@ -94,6 +97,22 @@ EXAMPLES: dict[str, StateModel] = {
         text="Hills on Thursday 🏃\nBring water.",
         card="plank",
         template="side_plank_week",
+    ),
+    "triage": TriageState(
+        phase=TriagePhase.ASK,
+        q="severity",
+        facts={"area": "abs", "onset": "after_run"},
+        stack=[Answered(q="area", facts={}), Answered(q="onset", facts={"area": "abs"})],
+        prefilled={"area": "abs"},
+    ),
+    "training.run": RunDraft(
+        run=Understood(
+            distance_m=10_000,
+            duration_s=52 * 60,
+            effort="easy",
+            started_at=datetime(2026, 11, 22, 8, 30, tzinfo=UTC),
+        ),
+        edit=None,
     ),
 }
 
