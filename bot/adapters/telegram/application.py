@@ -5,6 +5,7 @@ handled concurrently."""
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseRateLimiter
@@ -57,6 +58,30 @@ class MessageRateLimiter(AIORateLimiter):
         )
 
 
+@dataclass(frozen=True)
+class Requests:
+    """The bot's two HTTP clients, kept here: PTB closes them only when its start-up got as far
+    as getMe's answer (run.py closes them otherwise), and offers no public way back to them."""
+
+    api: AiohttpRequest = field(
+        default_factory=lambda: AiohttpRequest(
+            connect_timeout=10,
+            read_timeout=15,
+            write_timeout=30,
+            media_write_timeout=30,  # photo uploads
+            pool_timeout=10,
+        )
+    )
+    # Long polling: getUpdates adds its own wait to the read timeout.
+    updates: AiohttpRequest = field(
+        default_factory=lambda: AiohttpRequest(pool_size=1, connect_timeout=10, read_timeout=10)
+    )
+
+    async def shutdown(self) -> None:
+        for request in (self.api, self.updates):
+            await request.shutdown()
+
+
 def api_root(base_url: str | None) -> str | None:
     """TELEGRAM_API_BASE_URL is the Bot API server's root (https://api.telegram.org, or a
     self-hosted server); a value ending in /bot, as PTB spells it, is accepted too."""
@@ -70,9 +95,11 @@ def build_application(
     *,
     rate_limiter: BaseRateLimiter[Any] | None = None,
     per_second: float | None = None,
+    requests: Requests | None = None,
 ) -> TelegramApplication:
     """The Application for this bot. `rate_limiter` replaces the default guard (benchmarks);
-    `per_second` lowers the overall message rate (defaults to COACH_TELEGRAM_RATE)."""
+    `per_second` lowers the overall message rate (defaults to COACH_TELEGRAM_RATE); pass
+    `requests` to keep hold of the HTTP clients."""
     if not settings.telegram_token:
         raise RuntimeError("TELEGRAM_BOT_TOKEN is not set")
     limiter = rate_limiter or MessageRateLimiter(
@@ -80,23 +107,15 @@ def build_application(
         overall_time_period=1,
         max_retries=RETRIES_AFTER_FLOOD_WAIT,
     )
+    http = requests or Requests()
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_token)
         .rate_limiter(limiter)
         .concurrent_updates(CONCURRENT_UPDATES)
         .job_queue(None)  # the scheduler/ package does timed work
-        .request(
-            AiohttpRequest(
-                connect_timeout=10,
-                read_timeout=15,
-                write_timeout=30,
-                media_write_timeout=30,  # photo uploads
-                pool_timeout=10,
-            )
-        )
-        # Long polling: getUpdates adds its own wait to the read timeout.
-        .get_updates_request(AiohttpRequest(pool_size=1, connect_timeout=10, read_timeout=10))
+        .request(http.api)
+        .get_updates_request(http.updates)
     )
     root = api_root(settings.telegram_api_base_url)
     if root:

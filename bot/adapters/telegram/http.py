@@ -21,10 +21,12 @@ from typing import Any
 
 import aiohttp
 import certifi
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+# A timeout as PTB hands it over: seconds, None (no limit), or BaseRequest.DEFAULT_NONE (not
+# given: ours applies). PTB spells the type with a private alias; `object` covers it.
+Timeout = float | None | object
 
 
 class AiohttpRequest(BaseRequest):
@@ -72,10 +74,10 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         session = self._session
         if session is None or session.closed:
@@ -123,10 +125,10 @@ class AiohttpRequest(BaseRequest):
 
     def _timeout(
         self,
-        read: ODVInput[float],
-        write: ODVInput[float],
-        connect: ODVInput[float],
-        pool: ODVInput[float],
+        read: Timeout,
+        write: Timeout,
+        connect: Timeout,
+        pool: Timeout,
         *,
         default_write: float | None,
     ) -> aiohttp.ClientTimeout:
@@ -144,5 +146,7 @@ class AiohttpRequest(BaseRequest):
         )
 
 
-def _given(value: ODVInput[float], default: float | None) -> float | None:
-    return default if isinstance(value, DefaultValue) else value
+def _given(value: Timeout, default: float | None) -> float | None:
+    if value is None or isinstance(value, int | float):
+        return value
+    return default  # BaseRequest.DEFAULT_NONE, PTB's "not passed"

@@ -10,22 +10,18 @@ What PTB does and does not do for us (pinned down in tests/test_fake_telegram_ap
   we do for replies, and the outbox sender does for proactive messages) can show the person a
   message twice; losing a dialog question would be worse. Timeouts are generous
   (application.py) so this stays rare.
-
-Text messages and edits go through `_post`, the layer under every PTB method (defaults, the
-rate limiter with its flood-wait retries, the HTTP call, the mapping of errors to the classes
-above), and their answer is read as the JSON Telegram sent. PTB's send_message would build a
-Message object from it, with its chat, sender and keyboard, which costs more CPU than the
-sending itself, for the two numbers we keep (tests/benchmarks/bench_telegram.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
@@ -37,6 +33,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram.render import Part
 from bot.delivery import Delivery, DeliveryStatus
@@ -50,7 +47,12 @@ _GONE = ("chat not found", "user is deactivated", "group chat was deactivated")
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    return max(0.0, exc._retry_after.total_seconds())  # the non-deprecated value
+    with warnings.catch_warnings():
+        # PTB 22 warns that the int becomes a timedelta in 23 (or now, with PTB_TIMEDELTA=1).
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return max(0.0, seconds)
 
 
 def delivery_for(exc: BaseException) -> Delivery:
@@ -93,15 +95,6 @@ class Sent:
     def of(cls, message: Message) -> Sent:
         return cls(message.chat.id, message.message_id)
 
-    @classmethod
-    def from_json(cls, result: Any) -> Sent:
-        return cls(int(result["chat"]["id"]), int(result["message_id"]))
-
-
-async def _call(bot: Bot, method: str, data: dict[str, Any]) -> Any:
-    """A Bot API method through PTB's own request path, answered with Telegram's JSON."""
-    return await bot._post(method, data)
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -142,18 +135,16 @@ class Outgoing:
         """Replace a message's text and keyboard. "Not modified" counts as done: the message
         already shows exactly this."""
 
-        data = {
-            "chat_id": chat_id,
-            "message_id": message_id,
-            "text": html_text,
-            "parse_mode": ParseMode.HTML,
-            "reply_markup": markup,
-            "link_preview_options": _NO_PREVIEW,
-        }
-
         async def once() -> None:
             try:
-                await _call(self.bot, "editMessageText", dict(data))
+                await self.bot.edit_message_text(
+                    html_text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=_NO_PREVIEW,
+                )
             except BadRequest as exc:
                 if "not modified" not in exc.message.casefold():
                     raise
@@ -185,15 +176,15 @@ class Outgoing:
     async def _send_once(self, chat_id: int | str, thread_id: str, part: Part) -> Sent:
         thread = int(thread_id) if thread_id else None
         if part.kind == "text":
-            data = {
-                "chat_id": chat_id,
-                "text": part.html,
-                "parse_mode": ParseMode.HTML,
-                "reply_markup": part.markup,
-                "message_thread_id": thread,
-                "link_preview_options": _NO_PREVIEW,
-            }
-            return Sent.from_json(await _call(self.bot, "sendMessage", data))
+            sent = await self.bot.send_message(
+                chat_id,
+                part.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.markup,
+                message_thread_id=thread,
+                link_preview_options=_NO_PREVIEW,
+            )
+            return Sent.of(sent)
         assert part.file is not None
         cached = self._file_ids.get(part.file)
         try:
