@@ -2,7 +2,9 @@
 Telegram errors to delivery outcomes.
 
 What PTB does and does not do for us (pinned down in tests/test_fake_telegram_api.py):
-- a 429 becomes RetryAfter, which the application's rate limiter retries (max_retries);
+- a 429 becomes RetryAfter. Nothing under us retries it (application.MessageRateLimiter
+  hands it straight back), so each caller decides: a reply waits once, if the wait is
+  short (RetryPolicy); the outbox sender holds the chat and moves on (transport.py);
 - a 5xx or a dropped connection is a plain NetworkError and is never retried by PTB;
 - BadRequest and TimedOut subclass NetworkError, so the except clauses below go from the
   most specific class to the least;
@@ -36,7 +38,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram.render import Part
-from bot.delivery import Delivery, DeliveryStatus
+from bot.delivery import Delivery, DeliveryStatus, RetryScope
 
 log = logging.getLogger("corecoach.telegram")
 T = TypeVar("T")
@@ -59,7 +61,11 @@ def delivery_for(exc: BaseException) -> Delivery:
     """What a failed send means for the outbox: retry later, give up, or stop writing."""
     error = type(exc).__name__
     if isinstance(exc, RetryAfter):
-        return Delivery(DeliveryStatus.RETRY, retry_after=retry_after_seconds(exc), error=error)
+        # Held for this chat; the pacer widens the hold if other chats are refused too.
+        seconds = retry_after_seconds(exc)
+        return Delivery(
+            DeliveryStatus.RETRY, retry_after=seconds, error=error, retry_scope=RetryScope.CHAT
+        )
     if isinstance(exc, Forbidden):
         return Delivery(DeliveryStatus.UNREACHABLE, error=_short(exc))
     if isinstance(exc, BadRequest):
@@ -98,15 +104,25 @@ class Sent:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 4  # tries per message for replies; the outbox sender retries on its own
+    """Retries of replies (a person is waiting); the outbox sender passes attempts=1 and
+    retries on its own schedule."""
+
+    attempts: int = 4  # tries per message after network trouble and 5xx
     backoff: float = 0.5  # seconds before the second try; doubles each time
+    flood_waits: int = 1  # how many times a 429's retry_after is sat out per message
     max_wait: float = 30.0  # a longer flood wait is not sat out while a person waits
 
 
+Sleep = Callable[[float], Awaitable[None]]
+
+
 class Outgoing:
-    def __init__(self, bot: Bot, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, bot: Bot, policy: RetryPolicy | None = None, *, sleep: Sleep = asyncio.sleep
+    ) -> None:
         self.bot = bot
         self.policy = policy or RetryPolicy()
+        self.sleep = sleep
         # Uploaded once, then sent by file_id: card pictures go to many people.
         self._file_ids: dict[Path, str] = {}
 
@@ -152,24 +168,26 @@ class Outgoing:
         await self.retrying(once, attempts or self.policy.attempts)
 
     async def retrying(self, call: Callable[[], Awaitable[T]], attempts: int) -> T:
+        """The one retry layer under a reply: PTB and its rate limiter retry nothing."""
         delay = self.policy.backoff
+        flood_waits = self.policy.flood_waits
         for attempt in range(1, attempts + 1):
             try:
                 return await call()
             except RetryAfter as exc:
-                # The rate limiter already retried; waiting longer would hold up a person.
                 wait = retry_after_seconds(exc)
-                if attempt == attempts or wait > self.policy.max_wait:
+                if attempt == attempts or flood_waits == 0 or wait > self.policy.max_wait:
                     raise
+                flood_waits -= 1
                 log.warning("telegram.retry_after", extra={"seconds": wait})
-                await asyncio.sleep(wait + 0.1)
+                await self.sleep(wait + 0.1)
             except (BadRequest, Forbidden, ChatMigrated):
                 raise  # permanent for this request (BadRequest is a NetworkError: first)
             except NetworkError as exc:  # 5xx, connection trouble, TimedOut
                 if attempt == attempts:
                     raise
                 log.warning("telegram.retry", extra={"error": type(exc).__name__})
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
