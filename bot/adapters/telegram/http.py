@@ -27,6 +27,7 @@ from telegram.request import BaseRequest, RequestData
 # A timeout as PTB hands it over: seconds, None (no limit), or BaseRequest.DEFAULT_NONE (not
 # given: ours applies). PTB spells the type with a private alias; `object` covers it.
 Timeout = float | None | object
+_URLENCODED = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -83,15 +84,21 @@ class AiohttpRequest(BaseRequest):
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else {}
-        body: Any = fields
+        body: Any = None
+        headers = None
         if files:
+            assert request_data is not None
             form = aiohttp.FormData()
-            for name, value in fields.items():
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, (filename, content, mimetype) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             body = form
+        elif request_data is not None and request_data.parameters:
+            # The bytes aiohttp would make of the dict, without building a FormData for
+            # every message (≈ 70 µs of CPU each).
+            body = request_data.url_encoded_parameters().encode()
+            headers = _URLENCODED
         timeout = self._timeout(
             read_timeout,
             write_timeout,
@@ -101,7 +108,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with session.request(
-                method, url, data=body, timeout=timeout, proxy=self._proxy(url)
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy(url)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts subclass it
