@@ -26,6 +26,13 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # permanent for this message (e.g. rejected as malformed)
 
 
+class RetryScope(StrEnum):
+    """What a retry_after holds up in the sender's pacer."""
+
+    PLATFORM = "platform"  # every send (a global flood wait, a platform not connected yet)
+    CHAT = "chat"  # sends to this chat (its own flood limit; the pacer widens it, see Pacer.hold)
+
+
 @dataclass(frozen=True)
 class OutboundMessage:
     outbox_id: int
@@ -41,6 +48,7 @@ class Delivery:
     retry_after: float | None = None
     error: str | None = None  # short, no message text or personal data
     message_ref: str | None = None
+    retry_scope: RetryScope = RetryScope.PLATFORM
 
 
 class Transport(Protocol):

@@ -4,6 +4,8 @@ Leaky buckets (the model Telegram's limits follow): one for the whole bot, one p
 Telegram: ≈ 30 messages/s overall, 1/s per private chat, 20/min per group. Discord: a
 configurable overall pace; 1/s per channel keeps within its 5-per-5-s channel bucket.
 
+A platform's "retry after" holds either one chat or everything (hold()).
+
 Pacing is per process. Several processes sending for one bot token share its limits, so give
 each 1/N of the overall rate (COACH_TELEGRAM_RATE / COACH_DISCORD_RATE).
 """
@@ -76,6 +78,7 @@ class Pacer:
         self._overall = LeakyBucket(policy.per_second, policy.burst, now)
         self._chats: dict[str, LeakyBucket] = {}
         self._held_until = now
+        self._chat_holds: dict[str, float] = {}  # chat → monotonic time its hold ends
 
     def delay(self, chat: str, is_private: bool) -> float:
         """Seconds until a message to this chat may go."""
@@ -84,6 +87,8 @@ class Pacer:
         bucket = self._chats.get(chat)
         if bucket is not None:
             waits.append(bucket.delay(now))
+        if self._chat_holds:
+            waits.append(self._chat_holds.get(chat, now) - now)
         return max(0.0, *waits)
 
     def record(self, chat: str, is_private: bool) -> None:
@@ -97,12 +102,26 @@ class Pacer:
             bucket = self._chats[chat] = self._chat_bucket(is_private, now)
         bucket.add(now)
 
-    def hold(self, seconds: float) -> None:
-        """The platform asked us to back off (retry_after): pause every send."""
-        self._held_until = max(self._held_until, self.monotonic() + seconds)
+    def hold(self, seconds: float, chat: str | None = None) -> None:
+        """The platform asked us to back off (retry_after): pause the sends to `chat`, or
+        every send when no chat is named.
+
+        Telegram does not say which limit a 429 is about. One chat refused is taken as that
+        chat's own limit (the adapter's replies share its budget, and the pacer does not see
+        them); a second chat refused while the first still waits means the bot as a whole is
+        over its limit, so then every send waits."""
+        now = self.monotonic()
+        until = now + seconds
+        if chat is None:
+            self._held_until = max(self._held_until, until)
+            return
+        self._chat_holds = {c: end for c, end in self._chat_holds.items() if end > now}
+        if any(other != chat for other in self._chat_holds):
+            self._held_until = max(self._held_until, until)
+        self._chat_holds[chat] = max(self._chat_holds.get(chat, now), until)
 
     def held_for(self) -> float:
-        """Seconds left of a hold() (0 if none)."""
+        """Seconds left of a hold() of every send (0 if none)."""
         return max(0.0, self._held_until - self.monotonic())
 
     def _chat_bucket(self, is_private: bool, now: float) -> LeakyBucket:

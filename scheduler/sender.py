@@ -3,7 +3,8 @@ platform's pace, and records the outcome of each message as soon as it is known.
 
 Life of a row: `pending` → claimed (claimed_until, claim_token) → attempt recorded
 (attempts + 1, lease renewed, fenced by the token) → Transport.deliver → `sent` | back to
-`pending` later (transient failure: exponential backoff with jitter, at least retry_after)
+`pending` later (transient failure: exponential backoff with jitter, at least retry_after,
+which also holds that chat, or every send, in the pacer)
 | `failed` (permanent, or retries exhausted) | `unreachable` (blocked / removed: the person
 or chat is marked and their other pending messages dropped) | `expired` (past expires_at).
 
@@ -48,7 +49,7 @@ from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.delivery import Delivery, DeliveryStatus, OutboundMessage, Transport
+from bot.delivery import Delivery, DeliveryStatus, OutboundMessage, RetryScope, Transport
 from bot.engine.events import Reply
 from bot.logsafe import hashed
 from bot.storage.models import Chat, Outbox, User, utcnow
@@ -367,7 +368,8 @@ class Sender:
     async def _retry_later(self, row: _Claimed, delivery: Delivery) -> None:
         attempt = row.attempts + 1
         if delivery.retry_after is not None:
-            self.pacer.hold(delivery.retry_after)
+            held = row.chat_id if delivery.retry_scope is RetryScope.CHAT else None
+            self.pacer.hold(delivery.retry_after, held)
             delay = delivery.retry_after * (1 + 0.1 * self.rng.random())
         else:
             ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (attempt - 1))

@@ -35,7 +35,9 @@ async def _run(app: App) -> tuple[str, TelegramBot]:
 
 
 def _sessions_closed(telegram: TelegramBot) -> bool:
-    return all(r._session is None or r._session.closed for r in telegram.application.bot._request)
+    assert telegram.requests is not None
+    requests = (telegram.requests.api, telegram.requests.updates)
+    return all(r._session is None or r._session.closed for r in requests)
 
 
 async def test_a_refused_token_says_so_and_closes_its_connections(

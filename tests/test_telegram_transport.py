@@ -16,7 +16,7 @@ from telegram.request import HTTPXRequest
 from bot.adapters.telegram.application import build_application
 from bot.adapters.telegram.outgoing import Outgoing, delivery_for
 from bot.adapters.telegram.transport import TelegramTransport
-from bot.delivery import DeliveryStatus, OutboundMessage
+from bot.delivery import DeliveryStatus, OutboundMessage, RetryScope
 from bot.engine.events import Button, Reply
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Outbox, User
@@ -40,7 +40,7 @@ async def fake() -> AsyncIterator[FakeTelegramAPI]:
 
 @pytest.fixture
 async def transport(fake: FakeTelegramAPI) -> AsyncIterator[TelegramTransport]:
-    """The transport on the adapter's own application (rate limiter with retries)."""
+    """The transport on the adapter's own application (its rate limiter included)."""
     application = build_application(settings_for(fake))
     async with application:
         yield TelegramTransport(Outgoing(application.bot))
@@ -72,10 +72,11 @@ async def test_each_failure_maps_to_what_the_sender_should_do(
     gone = await transport.deliver(to(424242))  # an account that no longer exists
     assert gone.status is DeliveryStatus.UNREACHABLE
 
-    # More 429s than the rate limiter's retries: handed back with Telegram's wait.
-    fake.fail_next("sendMessage", 429, retry_after=0.05, times=4)
+    # A 429 comes back at once, with Telegram's wait for the sender to hold that chat.
+    fake.fail_next("sendMessage", 429, retry_after=0.05)
     flood = await transport.deliver(to(ann.id))
     assert (flood.status, flood.retry_after) == (DeliveryStatus.RETRY, pytest.approx(0.05))
+    assert flood.retry_scope is RetryScope.CHAT
 
     fake.fail_next("sendMessage", 500)
     fake.fail_next("sendMessage", 502, raw_body="<html><h1>502 Bad Gateway</h1></html>")
@@ -91,7 +92,7 @@ async def test_each_failure_maps_to_what_the_sender_should_do(
     # Only the first delivery reached Ann; every failure sent nothing.
     assert len(fake.sent_to(ann)) == 1
     statuses = [c.status for c in fake.calls if c.method == "sendMessage"]
-    assert statuses.count(429) == 4 and statuses.count(200) == 1
+    assert statuses.count(429) == 1 and statuses.count(200) == 1
 
 
 async def test_a_timeout_is_retried_although_the_message_may_have_arrived(

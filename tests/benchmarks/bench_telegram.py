@@ -45,6 +45,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes, Messa
 from bot.adapters.telegram.application import (
     CONCURRENT_UPDATES,
     MessageRateLimiter,
+    Requests,
     TelegramApplication,
     build_application,
 )
@@ -123,7 +124,7 @@ async def fake_server() -> AsyncIterator[Server]:
 
 
 def no_flood_limit(limiter: type[AIORateLimiter]) -> AIORateLimiter:
-    return limiter(overall_max_rate=0, group_max_rate=0, max_retries=3)
+    return limiter(overall_max_rate=0, group_max_rate=0)
 
 
 # --------------------------------------------------------------------------- (a) end to end
@@ -141,11 +142,13 @@ class Running:
 
 
 async def start_full_bot(_server: Server, app: App) -> Running:
-    application = build_application(app.settings, rate_limiter=no_flood_limit(MessageRateLimiter))
-    stop, ready = asyncio.Event(), asyncio.Event()
-    task = asyncio.create_task(
-        run_telegram(app, stop, TelegramBot(app, application=application), ready=ready)
+    requests = Requests()
+    application = build_application(
+        app.settings, rate_limiter=no_flood_limit(MessageRateLimiter), requests=requests
     )
+    telegram = TelegramBot(app, application=application, requests=requests)
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(run_telegram(app, stop, telegram, ready=ready))
     await asyncio.wait_for(ready.wait(), 30)
     return Running(application, stop, task)
 
@@ -316,7 +319,7 @@ async def fan_out(server: Server, folder: Path, count: int) -> bool:
             ],
             now=app.engine.clock(),
         )
-    telegram = TelegramBot(app)  # production settings: 30 msg/s limiter with retries
+    telegram = TelegramBot(app)  # production settings: the 30 msg/s limiter (it never retries)
     stop, ready = asyncio.Event(), asyncio.Event()
     serving = asyncio.create_task(run_telegram(app, stop, telegram, ready=ready))
     await asyncio.wait_for(ready.wait(), 30)

@@ -757,6 +757,7 @@ class _Fault:
     description: str | None
     raw_body: str | None
     times: int
+    chat_id: int | None = None  # None: any chat (and calls without one)
 
 
 @dataclass
@@ -1207,16 +1208,19 @@ class FakeTelegramAPI:
         times: int = 1,
         description: str | None = None,
         raw_body: str | None = None,
+        chat: ChatRef | None = None,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with an error.
 
         429 defaults to ``retry_after=1`` (Telegram sends whole seconds; fractions
         work with PTB too). ``raw_body`` replaces the JSON, e.g. nginx's HTML 502
-        page. ``method="*"`` matches any method except getUpdates.
+        page. ``method="*"`` matches any method except getUpdates. With ``chat``,
+        only calls for that chat fail (a flood limit of one chat); others go through.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
-        fault = _Fault(status, retry_after, description, raw_body, times)
+        target = None if chat is None else self._chat_id(chat)
+        fault = _Fault(status, retry_after, description, raw_body, times, target)
         self._faults.setdefault(method.lower(), deque()).append(fault)
 
     def delay_next(self, method: str, seconds: float, *, times: int = 1) -> None:
@@ -1406,8 +1410,9 @@ class FakeTelegramAPI:
             # Interruptible so stop() never waits on an injected delay.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), delay.seconds)
-        fault = _take(self._faults, key) or (
-            _take(self._faults, "*") if key != "getupdates" else None
+        chat_id = call.params.get("chat_id")
+        fault = _take_fault(self._faults, key, chat_id) or (
+            _take_fault(self._faults, "*", chat_id) if key != "getupdates" else None
         )
         if fault is not None:
             if fault.status == 429:
@@ -2017,6 +2022,20 @@ def _take(queue_map: dict[str, deque[Any]], key: str) -> Any:
     if item.times <= 0:
         queue.popleft()
     return item
+
+
+def _take_fault(faults: dict[str, deque[_Fault]], key: str, chat_id: Any) -> _Fault | None:
+    """Pop one use of the first fault queued for ``key`` that applies to ``chat_id``."""
+    queue = faults.get(key)
+    if not queue:
+        return None
+    for fault in queue:
+        if fault.chat_id is None or fault.chat_id == chat_id:
+            fault.times -= 1
+            if fault.times <= 0:
+                queue.remove(fault)  # safe: the loop ends here
+            return fault
+    return None
 
 
 async def _read_params(request: web.Request) -> tuple[JSONDict, dict[str, UploadedFile]]:

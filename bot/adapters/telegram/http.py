@@ -21,10 +21,13 @@ from typing import Any
 
 import aiohttp
 import certifi
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+# A timeout as PTB hands it over: seconds, None (no limit), or BaseRequest.DEFAULT_NONE (not
+# given: ours applies). PTB spells the type with a private alias; `object` covers it.
+Timeout = float | None | object
+_URLENCODED = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -72,24 +75,30 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        write_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Timeout = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Timeout = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         session = self._session
         if session is None or session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
-        fields = request_data.json_parameters if request_data else {}
-        body: Any = fields
+        body: Any = None
+        headers = None
         if files:
+            assert request_data is not None
             form = aiohttp.FormData()
-            for name, value in fields.items():
+            for name, value in request_data.json_parameters.items():
                 form.add_field(name, value)
             for name, (filename, content, mimetype) in files.items():
                 form.add_field(name, content, filename=filename, content_type=mimetype)
             body = form
+        elif request_data is not None and request_data.parameters:
+            # The bytes aiohttp would make of the dict, without building a FormData for
+            # every message (≈ 70 µs of CPU each).
+            body = request_data.url_encoded_parameters().encode()
+            headers = _URLENCODED
         timeout = self._timeout(
             read_timeout,
             write_timeout,
@@ -99,7 +108,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with session.request(
-                method, url, data=body, timeout=timeout, proxy=self._proxy(url)
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy(url)
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:  # aiohttp's timeouts subclass it
@@ -123,10 +132,10 @@ class AiohttpRequest(BaseRequest):
 
     def _timeout(
         self,
-        read: ODVInput[float],
-        write: ODVInput[float],
-        connect: ODVInput[float],
-        pool: ODVInput[float],
+        read: Timeout,
+        write: Timeout,
+        connect: Timeout,
+        pool: Timeout,
         *,
         default_write: float | None,
     ) -> aiohttp.ClientTimeout:
@@ -144,5 +153,7 @@ class AiohttpRequest(BaseRequest):
         )
 
 
-def _given(value: ODVInput[float], default: float | None) -> float | None:
-    return default if isinstance(value, DefaultValue) else value
+def _given(value: Timeout, default: float | None) -> float | None:
+    if value is None or isinstance(value, int | float):
+        return value
+    return default  # BaseRequest.DEFAULT_NONE, PTB's "not passed"

@@ -2,7 +2,9 @@
 Telegram errors to delivery outcomes.
 
 What PTB does and does not do for us (pinned down in tests/test_fake_telegram_api.py):
-- a 429 becomes RetryAfter, which the application's rate limiter retries (max_retries);
+- a 429 becomes RetryAfter. Nothing under us retries it (application.MessageRateLimiter
+  hands it straight back), so each caller decides: a reply waits once, if the wait is
+  short (RetryPolicy); the outbox sender holds the chat and moves on (transport.py);
 - a 5xx or a dropped connection is a plain NetworkError and is never retried by PTB;
 - BadRequest and TimedOut subclass NetworkError, so the except clauses below go from the
   most specific class to the least;
@@ -10,22 +12,18 @@ What PTB does and does not do for us (pinned down in tests/test_fake_telegram_ap
   we do for replies, and the outbox sender does for proactive messages) can show the person a
   message twice; losing a dialog question would be worse. Timeouts are generous
   (application.py) so this stays rare.
-
-Text messages and edits go through `_post`, the layer under every PTB method (defaults, the
-rate limiter with its flood-wait retries, the HTTP call, the mapping of errors to the classes
-above), and their answer is read as the JSON Telegram sent. PTB's send_message would build a
-Message object from it, with its chat, sender and keyboard, which costs more CPU than the
-sending itself, for the two numbers we keep (tests/benchmarks/bench_telegram.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
@@ -37,9 +35,10 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.adapters.telegram.render import Part
-from bot.delivery import Delivery, DeliveryStatus
+from bot.delivery import Delivery, DeliveryStatus, RetryScope
 
 log = logging.getLogger("corecoach.telegram")
 T = TypeVar("T")
@@ -50,14 +49,23 @@ _GONE = ("chat not found", "user is deactivated", "group chat was deactivated")
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    return max(0.0, exc._retry_after.total_seconds())  # the non-deprecated value
+    with warnings.catch_warnings():
+        # PTB 22 warns that the int becomes a timedelta in 23 (or now, with PTB_TIMEDELTA=1).
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    return max(0.0, seconds)
 
 
 def delivery_for(exc: BaseException) -> Delivery:
     """What a failed send means for the outbox: retry later, give up, or stop writing."""
     error = type(exc).__name__
     if isinstance(exc, RetryAfter):
-        return Delivery(DeliveryStatus.RETRY, retry_after=retry_after_seconds(exc), error=error)
+        # Held for this chat; the pacer widens the hold if other chats are refused too.
+        seconds = retry_after_seconds(exc)
+        return Delivery(
+            DeliveryStatus.RETRY, retry_after=seconds, error=error, retry_scope=RetryScope.CHAT
+        )
     if isinstance(exc, Forbidden):
         return Delivery(DeliveryStatus.UNREACHABLE, error=_short(exc))
     if isinstance(exc, BadRequest):
@@ -93,27 +101,28 @@ class Sent:
     def of(cls, message: Message) -> Sent:
         return cls(message.chat.id, message.message_id)
 
-    @classmethod
-    def from_json(cls, result: Any) -> Sent:
-        return cls(int(result["chat"]["id"]), int(result["message_id"]))
-
-
-async def _call(bot: Bot, method: str, data: dict[str, Any]) -> Any:
-    """A Bot API method through PTB's own request path, answered with Telegram's JSON."""
-    return await bot._post(method, data)
-
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    attempts: int = 4  # tries per message for replies; the outbox sender retries on its own
+    """Retries of replies (a person is waiting); the outbox sender passes attempts=1 and
+    retries on its own schedule."""
+
+    attempts: int = 4  # tries per message after network trouble and 5xx
     backoff: float = 0.5  # seconds before the second try; doubles each time
+    flood_waits: int = 1  # how many times a 429's retry_after is sat out per message
     max_wait: float = 30.0  # a longer flood wait is not sat out while a person waits
 
 
+Sleep = Callable[[float], Awaitable[None]]
+
+
 class Outgoing:
-    def __init__(self, bot: Bot, policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self, bot: Bot, policy: RetryPolicy | None = None, *, sleep: Sleep = asyncio.sleep
+    ) -> None:
         self.bot = bot
         self.policy = policy or RetryPolicy()
+        self.sleep = sleep
         # Uploaded once, then sent by file_id: card pictures go to many people.
         self._file_ids: dict[Path, str] = {}
 
@@ -142,18 +151,16 @@ class Outgoing:
         """Replace a message's text and keyboard. "Not modified" counts as done: the message
         already shows exactly this."""
 
-        data = {
-            "chat_id": chat_id,
-            "message_id": message_id,
-            "text": html_text,
-            "parse_mode": ParseMode.HTML,
-            "reply_markup": markup,
-            "link_preview_options": _NO_PREVIEW,
-        }
-
         async def once() -> None:
             try:
-                await _call(self.bot, "editMessageText", dict(data))
+                await self.bot.edit_message_text(
+                    html_text,
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    link_preview_options=_NO_PREVIEW,
+                )
             except BadRequest as exc:
                 if "not modified" not in exc.message.casefold():
                     raise
@@ -161,39 +168,41 @@ class Outgoing:
         await self.retrying(once, attempts or self.policy.attempts)
 
     async def retrying(self, call: Callable[[], Awaitable[T]], attempts: int) -> T:
+        """The one retry layer under a reply: PTB and its rate limiter retry nothing."""
         delay = self.policy.backoff
+        flood_waits = self.policy.flood_waits
         for attempt in range(1, attempts + 1):
             try:
                 return await call()
             except RetryAfter as exc:
-                # The rate limiter already retried; waiting longer would hold up a person.
                 wait = retry_after_seconds(exc)
-                if attempt == attempts or wait > self.policy.max_wait:
+                if attempt == attempts or flood_waits == 0 or wait > self.policy.max_wait:
                     raise
+                flood_waits -= 1
                 log.warning("telegram.retry_after", extra={"seconds": wait})
-                await asyncio.sleep(wait + 0.1)
+                await self.sleep(wait + 0.1)
             except (BadRequest, Forbidden, ChatMigrated):
                 raise  # permanent for this request (BadRequest is a NetworkError: first)
             except NetworkError as exc:  # 5xx, connection trouble, TimedOut
                 if attempt == attempts:
                     raise
                 log.warning("telegram.retry", extra={"error": type(exc).__name__})
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send_once(self, chat_id: int | str, thread_id: str, part: Part) -> Sent:
         thread = int(thread_id) if thread_id else None
         if part.kind == "text":
-            data = {
-                "chat_id": chat_id,
-                "text": part.html,
-                "parse_mode": ParseMode.HTML,
-                "reply_markup": part.markup,
-                "message_thread_id": thread,
-                "link_preview_options": _NO_PREVIEW,
-            }
-            return Sent.from_json(await _call(self.bot, "sendMessage", data))
+            sent = await self.bot.send_message(
+                chat_id,
+                part.html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=part.markup,
+                message_thread_id=thread,
+                link_preview_options=_NO_PREVIEW,
+            )
+            return Sent.of(sent)
         assert part.file is not None
         cached = self._file_ids.get(part.file)
         try:

@@ -72,6 +72,8 @@ def _cut_point(text: str, room: int) -> int:
 
 
 def _longest_prefix(text: str, room: int) -> int:
+    if len(text.encode("utf-16-le")) == 2 * len(text):
+        return min(room, len(text))  # nothing beyond the BMP: one code unit per character
     units = 0
     for index, char in enumerate(text):
         units += 2 if ord(char) > 0xFFFF else 1

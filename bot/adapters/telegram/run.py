@@ -16,7 +16,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.adapters import StartFailed
 from bot.adapters.telegram.adapter import TelegramAdapter
-from bot.adapters.telegram.application import TelegramApplication, build_application
+from bot.adapters.telegram.application import Requests, TelegramApplication, build_application
 from bot.adapters.telegram.outgoing import Outgoing, RetryPolicy
 from bot.adapters.telegram.transport import TelegramTransport
 from bot.app import App
@@ -30,17 +30,23 @@ MAX_COMMANDS = 100
 
 class TelegramBot:
     """The pieces of one Telegram bot: made before the run, so the outbox sender can be
-    given `transport` up front (it delivers once the run has logged in)."""
+    given `transport` up front (it delivers once the run has logged in). Pass `requests`
+    with an `application` built on them, so the run closes them however it ends."""
 
     def __init__(
         self,
         app: App,
         *,
         application: TelegramApplication | None = None,
+        requests: Requests | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self.app = app
-        self.application = application or build_application(app.settings)
+        if application is None:
+            requests = requests or Requests()
+            application = build_application(app.settings, requests=requests)
+        self.application = application
+        self.requests = requests
         self.outgoing = Outgoing(self.application.bot, retry)
         self.transport = TelegramTransport(self.outgoing, ready=False)
         self.adapter: TelegramAdapter | None = None  # set once the bot knows who it is
@@ -88,8 +94,8 @@ async def run_telegram(
         ) from None
     finally:
         # PTB closes the HTTP sessions only if start-up got as far as getMe's answer.
-        for request in bot.application.bot._request:
-            await request.shutdown()
+        if bot.requests is not None:
+            await bot.requests.shutdown()
 
 
 async def _serve(
