@@ -141,9 +141,8 @@ class MessageFlag:
     EPHEMERAL: Final = 1 << 6
     LOADING: Final = 1 << 7
     SUPPRESS_NOTIFICATIONS: Final = 1 << 12
-    IS_COMPONENTS_V2: Final = 1 << 15
     # Flags a bot may set itself on a message it creates.
-    SETTABLE: Final = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS | IS_COMPONENTS_V2
+    SETTABLE: Final = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS
 
 
 class ChannelType:
@@ -164,7 +163,6 @@ MAX_EMBED_AUTHOR: Final = 256
 MAX_EMBED_TOTAL: Final = 6000
 MAX_ACTION_ROWS: Final = 5
 MAX_ROW_BUTTONS: Final = 5
-MAX_V2_COMPONENTS: Final = 40
 MAX_CUSTOM_ID: Final = 100
 MAX_BUTTON_LABEL: Final = 80
 MAX_SELECT_OPTIONS: Final = 25
@@ -734,7 +732,7 @@ def _validate_leaf(component: Json, path: _Path, errors: list[_Err], seen: set[s
 def _walk_components(
     components: Sequence[Json], path: _Path, errors: list[_Err], seen: set[str]
 ) -> int:
-    """Validate a components-v2 / modal tree; returns how many components it holds."""
+    """Validate a modal's component tree; returns how many components it holds."""
     count = 0
     for i, component in enumerate(components):
         p: _Path = (*path, i)
@@ -743,24 +741,15 @@ def _walk_components(
         children = component.get("components")
         if isinstance(children, list):
             count += _walk_components(children, (*p, "components"), errors, seen)
-        for key in ("component", "accessory"):
-            child = component.get(key)
-            if isinstance(child, dict):
-                count += _walk_components([child], (*p, key), errors, seen)
     return count
 
 
-def _validate_components(components: Any, path: _Path, *, v2: bool) -> list[_Err]:
+def _validate_components(components: Any, path: _Path) -> list[_Err]:
+    """Action rows of buttons and selects (the bot never sends components v2)."""
     errors: list[_Err] = []
     if not isinstance(components, list):
         return [(path, "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType")]
     seen: set[str] = set()
-    if v2:
-        if _walk_components(components, path, errors, seen) > MAX_V2_COMPONENTS:
-            errors.append(
-                (path, "BASE_TYPE_MAX_LENGTH", f"Must be {MAX_V2_COMPONENTS} or fewer in length.")
-            )
-        return errors
     if len(components) > MAX_ACTION_ROWS:
         errors.append(
             (path, "BASE_TYPE_BAD_LENGTH", f"Must be between 0 and {MAX_ACTION_ROWS} in length.")
@@ -794,25 +783,14 @@ def _validate_components(components: Any, path: _Path, *, v2: bool) -> list[_Err
 
 def _validate_message(body: Mapping[str, Any], base: _Path = ()) -> list[_Err]:
     errors: list[_Err] = []
-    flags = int(body.get("flags") or 0)
-    v2 = bool(flags & MessageFlag.IS_COMPONENTS_V2)
     content = body.get("content")
     _max_len(errors, (*base, "content"), content, MAX_CONTENT)
     embeds = body.get("embeds")
-    if v2 and (content or embeds):
-        errors.append(
-            (
-                (*base, "content"),
-                "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
-                "The 'content' and 'embeds' fields cannot be used when using "
-                "MessageFlags.IS_COMPONENTS_V2",
-            )
-        )
     if embeds is not None:
         errors += _validate_embeds(embeds, (*base, "embeds"))
     components = body.get("components")
     if components is not None:
-        errors += _validate_components(components, (*base, "components"), v2=v2)
+        errors += _validate_components(components, (*base, "components"))
     return errors
 
 
@@ -862,34 +840,11 @@ class _ZlibStream:
         return self._c.compress(text.encode()) + self._c.flush(zlib.Z_SYNC_FLUSH)
 
 
-class _ZstdStream:
-    """zstd-stream: one zstd stream per connection, each message flushed as a block. Used
-    by discord.py when the ``zstandard`` package (or Python 3.14's compression.zstd) exists."""
-
-    def __init__(self) -> None:
-        try:
-            import zstandard  # type: ignore[import-not-found,unused-ignore]
-
-            c = zstandard.ZstdCompressor().compressobj()
-            flush_mode = zstandard.COMPRESSOBJ_FLUSH_BLOCK
-            self._encode: Callable[[bytes], bytes] = lambda b: c.compress(b) + c.flush(flush_mode)
-        except ImportError:
-            from compression import zstd  # type: ignore[import-not-found,unused-ignore]
-
-            cz = zstd.ZstdCompressor()
-            self._encode = lambda b: cz.compress(b, mode=zstd.ZstdCompressor.FLUSH_BLOCK)
-
-    def encode(self, text: str) -> bytes:
-        return self._encode(text.encode())
-
-
 def _make_encoder(compress: str | None) -> _Encoder | None:
     if compress is None:
         return None
     if compress == "zlib-stream":
         return _ZlibStream()
-    if compress == "zstd-stream":
-        return _ZstdStream()
     raise ValueError(f"unsupported gateway compression {compress!r}")
 
 
@@ -2179,7 +2134,7 @@ class FakeDiscord:
         if "attachments" in body or files:
             new["attachments"] = self._attachments(channel, body, files, msg["attachments"])
         if "flags" in body and body["flags"] is not None:
-            # Only "suppress embeds" can be toggled; ephemeral / v2 are fixed at creation.
+            # Only "suppress embeds" can be toggled; ephemeral is fixed at creation.
             keep = msg["flags"] & ~MessageFlag.SUPPRESS_EMBEDS
             new["flags"] = keep | (int(body["flags"]) & MessageFlag.SUPPRESS_EMBEDS)
         new["flags"] &= ~MessageFlag.LOADING

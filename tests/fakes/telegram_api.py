@@ -61,8 +61,6 @@ __all__ = [
     "UploadedFile",
     "WebhookDelivery",
     "parse_html",
-    "parse_markdown",
-    "parse_markdown_v2",
     "utf16_len",
 ]
 
@@ -396,171 +394,11 @@ def _close_html_entity(
     out.add_entity(kind, start)
 
 
-_MDV2_RESERVED: Final = frozenset("_*[]()~`>#+-=|{}.!")
-
-
-def parse_markdown_v2(text: str) -> tuple[str, list[JSONDict]]:
-    """Parse MarkdownV2; like Telegram, unescaped reserved characters are a 400 error."""
-    out = _EntityBuilder()
-    # (marker, entity type, start offset, byte offset of the marker)
-    stack: list[tuple[str, str, int, int]] = []
-    i = 0
-    n = len(text)
-    at_line_start = True
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n and 0 < ord(text[i + 1]) <= 126:
-            out.add_text(text[i + 1])
-            i += 2
-            at_line_start = False
-            continue
-        if c not in _MDV2_RESERVED:
-            out.add_text(c)
-            at_line_start = c == "\n"
-            i += 1
-            continue
-        top = stack[-1][0] if stack else ""
-        if c == "`" and text.startswith("```", i):
-            if top == "```":
-                _, kind, start, _ = stack.pop()
-                out.add_entity(kind, start)
-                i += 3
-                continue
-            # The rest of the opening line is the language of a pre block.
-            end = text.find("```", i + 3)
-            if end < 0:
-                raise _entity_error(
-                    f"Can't find end of Pre entity at byte offset {_byte_offset(text, i)}"
-                )
-            body = text[i + 3 : end]
-            language = ""
-            if "\n" in body and body.split("\n", 1)[0].strip():
-                language, body = body.split("\n", 1)
-            start = out.pos
-            out.add_text(body.replace("\\`", "`").replace("\\\\", "\\"))
-            if language:
-                out.add_entity("pre", start, language=language.strip())
-            else:
-                out.add_entity("pre", start)
-            i = end + 3
-            continue
-        if c == "`":
-            end = text.find("`", i + 1)
-            while end > 0 and text[end - 1] == "\\":
-                end = text.find("`", end + 1)
-            if end < 0:
-                raise _entity_error(
-                    f"Can't find end of Code entity at byte offset {_byte_offset(text, i)}"
-                )
-            start = out.pos
-            out.add_text(text[i + 1 : end].replace("\\`", "`").replace("\\\\", "\\"))
-            out.add_entity("code", start)
-            i = end + 1
-            continue
-        marker, kind = c, ""
-        if c == "_" and text.startswith("__", i):
-            marker, kind = "__", "underline"
-        elif c == "_":
-            kind = "italic"
-        elif c == "*":
-            kind = "bold"
-        elif c == "~":
-            kind = "strikethrough"
-        elif c == "|" and text.startswith("||", i):
-            marker, kind = "||", "spoiler"
-        elif c == "[":
-            kind = "text_link"
-        elif c == "]" and top == "[":
-            _, _, start, _ = stack.pop()
-            if not text.startswith("(", i + 1):
-                raise _entity_error(
-                    f"Can't find end of a URL at byte offset {_byte_offset(text, i)}"
-                )
-            close = i + 2
-            while close < n and text[close] != ")":
-                close += 2 if text[close] == "\\" else 1
-            if close >= n:
-                raise _entity_error(
-                    f"Can't find end of a URL at byte offset {_byte_offset(text, i)}"
-                )
-            url = re.sub(r"\\(.)", r"\1", text[i + 2 : close])
-            out.add_entity("text_link", start, url=url)
-            i = close + 1
-            continue
-        elif c == ">" and at_line_start:
-            # Blockquote marker: dropped from the text (no entity tracked; good enough).
-            i += 1
-            continue
-        if not kind:
-            raise _entity_error(
-                f"Character '{c}' is reserved and must be escaped with the preceding '\\'"
-            )
-        if top == marker and kind != "text_link":
-            _, kind, start, _ = stack.pop()
-            out.add_entity(kind, start)
-        else:
-            stack.append((marker, kind, out.pos, _byte_offset(text, i)))
-        i += len(marker)
-        at_line_start = False
-    if stack:
-        marker, kind, _, byte = stack[-1]
-        raise _entity_error(f"Can't find end of {kind.title()} entity at byte offset {byte}")
-    return out.finish()
-
-
-def parse_markdown(text: str) -> tuple[str, list[JSONDict]]:
-    """Parse legacy Markdown (``*bold* _italic_ `code` ```pre``` [text](url)``)."""
-    out = _EntityBuilder()
-    i = 0
-    n = len(text)
-    markers = {"*": "bold", "_": "italic", "`": "code"}
-    while i < n:
-        c = text[i]
-        if text.startswith("```", i):
-            end = text.find("```", i + 3)
-            if end < 0:
-                raise _entity_error(
-                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
-                )
-            start = out.pos
-            out.add_text(text[i + 3 : end])
-            out.add_entity("pre", start)
-            i = end + 3
-        elif c in markers:
-            end = text.find(c, i + 1)
-            if end < 0:
-                raise _entity_error(
-                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
-                )
-            start = out.pos
-            out.add_text(text[i + 1 : end])
-            out.add_entity(markers[c], start)
-            i = end + 1
-        elif c == "[":
-            match = re.compile(r"\[([^\]]*)\]\(([^)]*)\)").match(text, i)
-            if match is None:
-                raise _entity_error(
-                    f"Can't find end of the entity starting at byte offset {_byte_offset(text, i)}"
-                )
-            start = out.pos
-            out.add_text(match.group(1))
-            out.add_entity("text_link", start, url=match.group(2))
-            i = match.end()
-        else:
-            out.add_text(c)
-            i += 1
-    return out.finish()
-
-
 def _render(text: str, parse_mode: str | None, entities: Any) -> tuple[str, list[JSONDict]]:
     mode = (parse_mode or "").lower()
     if mode == "html":
         return parse_html(text)
-    if mode == "markdownv2":
-        return parse_markdown_v2(text)
-    if mode == "markdown":
-        return parse_markdown(text)
-    if mode:
+    if mode:  # the bot sends HTML only: Markdown modes are not faked
         raise _bad_request(f"unsupported parse_mode {parse_mode!r}")
     if entities is not None and not isinstance(entities, list):
         raise _bad_request("can't parse entities JSON object")
