@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.content.text import normalise
 from bot.engine.feature import (
     CoachCheck,
     Command,
@@ -29,19 +28,6 @@ from bot.engine.feature import (
 
 if TYPE_CHECKING:
     from bot.engine.context import TurnContext
-
-YES, NO = "yes", "no"  # the choice values of a two-button yes/no question
-
-
-def typed_yes_no(text: str, *, yes_label: str, no_label: str) -> str | None:
-    """YES or NO for a typed answer to a yes/no question (the button's label, the word itself
-    or its first letter); None for anything else."""
-    typed = normalise(text)
-    if typed in {normalise(yes_label), YES, "y"}:
-        return YES
-    if typed in {normalise(no_label), NO, "n"}:
-        return NO
-    return None
 
 
 async def platform_admin(ctx: TurnContext) -> bool:

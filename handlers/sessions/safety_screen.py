@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from bot.content.session_schema import SessionTemplate
 from bot.engine.context import DialogInput, TurnContext
-from bot.engine.router import NO, YES, typed_yes_no
 from bot.engine.state_model import StateModel
+from bot.engine.understanding import NO, YES, typed_yes_no
 from handlers.sessions import views as session_views
 from handlers.sessions.gate import typed_soreness
 
@@ -48,7 +48,10 @@ async def on_input(ctx: TurnContext, answer: DialogInput) -> SessionTemplate | N
     # A template removed since the question was asked: the default one, as /session would.
     template = sessions.templates.get(ctx.state(ScreenState).template, sessions.default)
     said = answer.choice or typed_yes_no(
-        answer.text or "", yes_label=sessions.texts.screen_yes, no_label=sessions.texts.screen_no
+        answer.text or "",
+        ctx.content.language,
+        yes_label=sessions.texts.screen_yes,
+        no_label=sessions.texts.screen_no,
     )
     if said == NO:
         ctx.end_dialog()

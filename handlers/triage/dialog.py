@@ -19,8 +19,7 @@ from bot.content.text import normalise
 from bot.content.triage_schema import BACK, Question, TriageTree, Triggers
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
-from bot.engine.router import NO, YES, typed_yes_no
-from bot.engine.understanding import Answer, understand
+from bot.engine.understanding import NO, YES, typed_yes_no, understand
 from handlers.triage import checkin_store
 from handlers.triage.api import START_ACTION as ACTION
 from handlers.triage.flow import Ask, Decided, Facts, Step, advice, answer, first_step
@@ -238,11 +237,11 @@ async def _on_consent(
     assert ctx.dialog is not None
     texts = tree.texts
     decision = given.choice or typed_yes_no(
-        given.text or "", yes_label=texts.consent_yes, no_label=texts.consent_no
+        given.text or "",
+        ctx.content.language,
+        yes_label=texts.consent_yes,
+        no_label=texts.consent_no,
     )
-    if decision is None and given.text:
-        meant = understand(given.text, ctx.content.language).answer
-        decision = {Answer.YES: CONSENT_YES, Answer.NO: CONSENT_NO}.get(meant) if meant else None
     if decision not in (CONSENT_YES, CONSENT_NO):
         _ask_consent(ctx, tree, lead=texts.reask)
         return

@@ -11,6 +11,7 @@ talk. Small typos are forgiven with rapidfuzz, conservatively (see fuzzy.py).
 from __future__ import annotations
 
 from bot.content.language_schema import Language
+from bot.content.text import normalise as folded
 from bot.engine.understanding.reader import Reader
 from bot.engine.understanding.red_flags import flags_said, most_urgent
 from bot.engine.understanding.result import Answer, Understanding
@@ -32,4 +33,29 @@ def understand(text: str, language: Language) -> Understanding:
     return reader_for(language).read(text)
 
 
-__all__ = ["Answer", "Understanding", "flags_said", "most_urgent", "reader_for", "understand"]
+YES, NO = "yes", "no"  # the choice values of a two-button yes/no question
+
+
+def typed_yes_no(text: str, language: Language, *, yes_label: str, no_label: str) -> str | None:
+    """YES or NO for a typed answer to a yes/no question: the button's label, or yes / no in
+    any form the language knows ("yeah", "nope"); None for anything else, unsure included."""
+    typed = folded(text)
+    if typed in {folded(yes_label), YES, "y"}:
+        return YES
+    if typed in {folded(no_label), NO, "n"}:
+        return NO
+    meant = understand(text, language).answer if typed else None
+    return {Answer.YES: YES, Answer.NO: NO}.get(meant) if meant else None
+
+
+__all__ = [
+    "NO",
+    "YES",
+    "Answer",
+    "Understanding",
+    "flags_said",
+    "most_urgent",
+    "reader_for",
+    "typed_yes_no",
+    "understand",
+]
