@@ -68,9 +68,7 @@ CASES: dict[str, Case] = {
     "severe, unsure which fits and how long": case(
         "doctor", signs="not_sure", severity="severe", duration="not_sure"
     ),
-    "severe, unsure how long (borderline)": case(
-        "rest", severity="severe", duration="not_sure"
-    ),
+    "severe, unsure how long (borderline)": case("rest", severity="severe", duration="not_sure"),
     # --- the side stitch ---
     "side stitch, now gone": case("continue", area="obliques", signs="stitch"),
     "stitch-like pain in the abs": case("continue", signs="stitch"),

@@ -335,9 +335,7 @@ def question_count_report(tree: TriageTree, walked: Walk) -> dict[str, tuple[flo
     return report
 
 
-def test_questions_per_disposition_stay_within_the_targets(
-    tree: TriageTree, walked: Walk
-) -> None:
+def test_questions_per_disposition_stay_within_the_targets(tree: TriageTree, walked: Walk) -> None:
     classes = disposition_classes(tree)
     assert classes["urgent"] == {"urgent"} and classes["mild self-care"] == {"continue"}
     report = question_count_report(tree, walked)
