@@ -18,7 +18,7 @@ import pytest
 from bot.content.bundle import ContentBundle
 from bot.content.triage_schema import Option, Question, TriageTree
 from handlers.triage.dialog import render_outcome
-from handlers.triage.flow import Ask, Decided, Facts, Step, answer, decide, first_step
+from handlers.triage.flow import Ask, Decided, Facts, Step, advice, answer, decide, first_step
 
 
 @dataclass
@@ -349,3 +349,31 @@ def test_questions_per_disposition_stay_within_the_targets(tree: TriageTree, wal
     assert median <= MILD_MEDIAN
     median, longest, _ = report["non-urgent"]
     assert median <= NON_URGENT_MAX and longest <= NON_URGENT_MAX
+
+
+def test_training_load_is_asked_wherever_advice_follows(tree: TriageTree) -> None:
+    # Overuse is still named when load went up: on every path that ends in self-care advice,
+    # the training question is asked (only a stitch that has gone ends sooner), and "more
+    # distance" there names overuse in the advice.
+    change = tree.find("change")
+    assert change is not None
+    missed: list[str] = []
+
+    def go(step: Step, facts: Facts, trail: list[str]) -> None:
+        if isinstance(step, Decided):
+            gone_stitch = facts.get("stitch") == "yes"
+            if not step.outcome.escalation and "change" not in trail and not gone_stitch:
+                missed.append(" > ".join(trail))
+            if step.outcome.escalation or "change" not in trail:
+                return
+            loaded = {**facts, "change": "mileage"}
+            text = " ".join(advice(tree, decide(tree, loaded), loaded))
+            if "overuse" not in text:
+                missed.append(" > ".join([*trail, "no overuse named"]))
+            return
+        for option in step.question.options:
+            new_facts, next_step = answer(tree, step.question, option, facts)
+            go(next_step, new_facts, [*trail, step.question.id])
+
+    go(first_step(tree), {}, [])
+    assert missed == []
