@@ -1,8 +1,9 @@
 """Facts → expected outcome, pressed through the real engine, one runner per case.
 
-Each case names the answers that matter; red-flag questions not named are answered "no",
-and `stitch`/`change` default to "no"/"none". Borderline cases sit on either side of a rule's
-edge (one strain sign vs two, two "not sure" vs three, 4–7 days vs more than a week...).
+Each case names the answers that matter; the red-flag screen, when not named, is answered
+"none of these", and `duration`/`change` default to "up to 3 days"/"nothing new". Borderline
+cases sit on either side of a rule's edge (one strain sign vs two, one "not sure" vs two, 4–7
+days vs more than a week...).
 """
 
 from __future__ import annotations
@@ -24,67 +25,53 @@ def case(expected: str, **changes: str) -> Case:
 
 
 CASES: dict[str, Case] = {
-    # --- red flags: stop at once, whatever else ---
+    # --- red flags: one screen for every area; stop at once, whatever else ---
     "chest pain or other general flag": case("urgent", rf_general="yes"),
     "general flag not sure": case("doctor", rf_general="not_sure"),
     "general flag with lower back": case("urgent", area="lower_back", rf_general="yes"),
-    "pregnant": case("doctor", rf_pregnancy="yes"),
-    "maybe pregnant": case("doctor", rf_pregnancy="not_sure"),
-    # Groin numbness and bladder/bowel trouble are in the general screen, for every area.
+    "pregnant": case("doctor", rf_general="pregnant"),
+    "pregnant, hip flexors": case("doctor", area="hip_flexors", rf_general="pregnant"),
+    # Groin numbness and bladder/bowel trouble are in the emergency list, for every area.
     "back: groin numbness or bladder": case("urgent", area="lower_back", rf_general="yes"),
-    "abs: nerves not sure": case("doctor", area="abs", rf_general="not_sure"),
-    "back: leg weakness": case("doctor", area="lower_back", rf_back_leg="yes"),
-    "back: leg not sure": case("doctor", area="lower_back", rf_back_leg="not_sure"),
-    "hip: limp or night ache": case("doctor", area="hip_flexors", rf_hip="yes"),
-    "area unknown gets back screen": case("doctor", area="not_sure", rf_back_leg="yes"),
-    "area unknown gets hip screen": case("doctor", area="not_sure", rf_hip="not_sure"),
+    "abs: not sure about the list": case("doctor", area="abs", rf_general="not_sure"),
+    "back: leg weakness": case("doctor", area="lower_back", rf_general="leg"),
+    "abs: leg weakness is asked too": case("doctor", area="abs", rf_general="leg"),
+    "hip: limp or night ache": case("doctor", area="hip_flexors", rf_general="hip"),
+    "area unknown, hip signs": case("doctor", area="not_sure", rf_general="hip"),
+    "lasted more than a week": case("doctor", rf_general="long"),
     # --- the everyday pattern ---
     "mild dull DOMS": case("continue"),
     "mild DOMS in the lower back": case("continue", area="lower_back"),
     "mild DOMS at the hip": case("continue", area="hip_flexors"),
+    "mild, movement makes no difference": case("continue", signs="same"),
     "moderate DOMS": case("active", severity="moderate"),
-    "moderate, movement makes no difference": case("active", severity="moderate", movement="same"),
-    "severe soreness": case("rest", severity="severe"),
-    "severe with swelling": case("doctor", severity="severe", swelling="yes"),
+    "moderate, movement makes no difference": case("active", severity="moderate", signs="same"),
+    "severe soreness": case("rest", severity="severe", duration="short"),
+    "severe with swelling": case("doctor", severity="severe", signs="swollen"),
     "severe still there after 4-7 days": case("doctor", severity="severe", duration="mid"),
-    "more than a week": case("doctor", duration="long"),
-    "mild for 4-7 days (borderline)": case("continue", duration="mid"),
-    "moderate for 4-7 days": case("active", severity="moderate", duration="mid"),
+    "severe, more than a week after all": case("doctor", severity="severe", duration="long"),
     # --- strain signs ---
-    "sharp and worse with movement": case("rest", feel="sharp", movement="worsens"),
-    "sharp with swelling": case("rest", feel="sharp", swelling="yes"),
-    "one sign, mild (borderline)": case("active", feel="sharp"),
-    "one sign, moderate (borderline)": case("rest", feel="sharp", severity="moderate"),
-    "worse with movement, moderate": case("rest", movement="worsens", severity="moderate"),
-    "swelling only, mild": case("active", swelling="yes"),
-    "strain signs, severity unknown": case("rest", movement="worsens", severity="not_sure"),
+    "sharp and worse with movement": case("rest", signs="strain"),
+    "sharp and worse, moderate": case("rest", signs="strain", severity="moderate"),
+    "one sign, mild (borderline)": case("active", signs="sharp"),
+    "one sign, moderate (borderline)": case("rest", signs="sharp", severity="moderate"),
+    "worse with movement, moderate": case("rest", signs="worse", severity="moderate"),
+    "worse with movement, mild": case("active", signs="worse"),
+    "swelling only, mild": case("active", signs="swollen"),
+    "strain signs, severity unknown": case("rest", signs="worse", severity="not_sure"),
     # --- "not sure" ---
     "severity not sure, no signs": case("active", severity="not_sure"),
-    "one unsure sign (borderline)": case("continue", feel="not_sure"),
-    "two unsure signs (borderline)": case("active", feel="not_sure", movement="not_sure"),
     # "Not sure" never takes a mild, flag-free case past rest.
-    "three unsure answers, mild": case(
-        "active", feel="not_sure", movement="not_sure", swelling="not_sure"
+    "unsure which fits, mild (borderline)": case("active", signs="not_sure"),
+    "unsure which fits, moderate": case("active", signs="not_sure", severity="moderate"),
+    "unsure which fits and strength": case("doctor", signs="not_sure", severity="not_sure"),
+    "severe, unsure which fits and how long": case(
+        "doctor", signs="not_sure", severity="severe", duration="not_sure"
     ),
-    "three unsure answers, strength unknown": case(
-        "doctor", feel="not_sure", movement="not_sure", severity="not_sure"
-    ),
-    "unsure timing and strength": case(
-        "doctor", onset="not_sure", duration="not_sure", severity="not_sure"
-    ),
-    # --- during the run, and the side stitch ---
-    "side stitch, now gone": case("continue", area="obliques", onset="during", stitch="yes"),
-    "stitch-like pain in the abs": case("continue", onset="during", stitch="yes"),
-    "began during run, still sore, mild": case("continue", onset="during", stitch="no"),
-    "began during run, not sure if stitch": case(
-        "continue", area="obliques", onset="during", stitch="not_sure"
-    ),
-    "began during run, sharp and worse": case(
-        "rest", onset="during", stitch="no", feel="sharp", movement="worsens"
-    ),
-    "lower back during run: no stitch question": case(
-        "continue", area="lower_back", onset="during"
-    ),
+    "severe, unsure how long (borderline)": case("rest", severity="severe", duration="not_sure"),
+    # --- the side stitch ---
+    "side stitch, now gone": case("continue", area="obliques", signs="stitch"),
+    "stitch-like pain in the abs": case("continue", signs="stitch"),
 }
 
 # Run on both databases: one per outcome plus the stitch path.
@@ -138,5 +125,4 @@ async def test_stitch_path_is_short_and_skips_the_pattern(
 ) -> None:
     answers, _, _ = CASES["side stitch, now gone"]
     _, asked = await run_triage(quick_bot.person("runner"), content.triage, answers)
-    assert asked[-2:] == ["onset", "stitch"]
-    assert "severity" not in asked and "feel" not in asked
+    assert asked == ["area", "rf_general", "signs"]

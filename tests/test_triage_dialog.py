@@ -19,7 +19,7 @@ from bot.engine.events import ReplyIntent
 from bot.storage.models import Base, Consent, DialogState, TriageReport
 from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
-from tests.triage_driver import MILD, current_question, finished, run_triage
+from tests.triage_driver import DEFAULTS, MILD, current_question, finished, run_triage
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -72,12 +72,7 @@ async def test_consent_asked_once_and_answers_stored_as_codes(
     await ann.press("Abs (front of the belly)")
     for label in (
         "None of these",
-        "No",
-        "1–2 days later",
-        "Up to 3 days",
-        "Dull, tight or achy",
-        "It eases",
-        "No",
+        "Dull or tight, eases moving",
         "4–6",
         "More distance",
     ):
@@ -93,9 +88,7 @@ async def test_consent_asked_once_and_answers_stored_as_codes(
     assert report.answers == {
         "area": "abs",
         "rf_general": "none",
-        "rf_pregnancy": "no",
-        "onset": "days",
-        "duration": "short",
+        "signs": "eases",
         "feel": "dull",
         "movement": "eases",
         "swelling": "no",
@@ -184,7 +177,7 @@ async def run_triage_from_here(
         option = question.option(
             value
             if question.id in answers or question.kind == "red_flag"
-            else {"stitch": "no", "change": "none"}[question.id]
+            else DEFAULTS[question.id]
         )
         assert option is not None
         await person.press(option.label)
@@ -231,28 +224,23 @@ async def test_back_restores_the_previous_question_and_its_facts(
     fay = bot.person("fay")
     await start(fay, tree)
     assert tree.texts.back_label not in fay.labels()  # nothing to go back to yet
-    for label in ("Sides / obliques", "None of these", "No", "1–2 days later"):
+    for label in ("Sides / obliques", "None of these", "Sharp, in one spot"):
         await fay.press(label)
-    assert asked(tree, fay) == "duration"
+    assert asked(tree, fay) == "severity"
     await fay.press(tree.texts.back_label)
-    assert asked(tree, fay) == "onset"
-    # A different answer takes a different branch: "during the run" in the sides asks
-    # about a stitch, which "1-2 days later" did not.
-    await fay.press("During the run")
-    assert asked(tree, fay) == "stitch"
+    assert asked(tree, fay) == "signs"
     await fay.press(tree.texts.back_label)
-    await fay.press(tree.texts.back_label)
-    assert asked(tree, fay) == "rf_pregnancy"
-    await fay.press("No")
-    await fay.press("During the run")
-    await fay.press("Yes, a stitch, now gone")
+    assert asked(tree, fay) == "rf_general"
+    await fay.press("None of these")
+    # A different answer takes a different branch: a stitch that has gone ends the questions,
+    # and the facts the sharp answer set are gone with it.
+    await fay.press("A stitch, gone now")
     [report] = await rows(bot, TriageReport)
     assert report.outcome == "continue"
     assert report.answers == {
         "area": "obliques",
         "rf_general": "none",
-        "rf_pregnancy": "no",
-        "onset": "during",
+        "signs": "stitch",
         "stitch": "yes",
     }
 
@@ -263,17 +251,17 @@ async def test_a_button_from_before_back_is_stale(
     tree = content.triage
     gus = quick_bot.person("gus")
     await start(gus, tree)
-    for label in ("Abs (front of the belly)", "None of these", "No"):
+    for label in ("Abs (front of the belly)", "None of these"):
         await gus.press(label)
-    old = gus.button("1–2 days later")
+    old = gus.button("Dull or tight, eases moving")
     await gus.press(tree.texts.back_label)
-    assert asked(tree, gus) == "rf_pregnancy"
-    current = gus.button("No")
+    assert asked(tree, gus) == "rf_general"
+    current = gus.button("None of these")
     await gus.press_payload(old.payload)
     assert gus.text().strip() == OLD_BUTTON
     # Nothing moved: the current question still takes its answer.
     await gus.press_payload(current.payload)
-    assert asked(tree, gus) == "onset"
+    assert asked(tree, gus) == "signs"
 
 
 async def test_not_sure_on_a_red_flag_escalates_and_elsewhere_moves_on(
@@ -284,18 +272,18 @@ async def test_not_sure_on_a_red_flag_escalates_and_elsewhere_moves_on(
     await start(hal, tree)
     await hal.press("Abs (front of the belly)")
     await hal.press("None of these")
-    await hal.press("No")
-    await hal.press("Not sure")  # onset
-    assert asked(tree, hal) == "duration"
+    await hal.press("Not sure")  # which fits best
+    assert asked(tree, hal) == "severity"
+    await hal.press("0–3")
+    assert asked(tree, hal) == "change"
     await hal.say("dunno")  # typed "not sure"
-    assert asked(tree, hal) == "feel"
+    assert hal.last_turn is not None
+    assert finished(tree, hal) == "active"  # mild: "not sure" never goes past rest
 
     ida = quick_bot.person("ida")
     await start(ida, tree)
     await ida.press("Lower back")
-    await ida.press("None of these")
-    await ida.press("No")
-    await ida.say("not sure")  # the back-nerve screen
+    await ida.say("not sure")  # the safety screen
     assert ida.last_turn is not None
     assert finished(tree, ida) == "doctor"
     assert "today" in ida.text()
@@ -311,15 +299,15 @@ async def test_typed_answers_and_free_text(quick_bot: ChatHarness, content: Cont
     assert "Lower back" in jo.labels()  # re-asked with the buttons
     await jo.say("Lower back")  # a label typed
     assert asked(tree, jo) == "rf_general"
-    for typed in ("none of these", "nope", "no, not at all"):
-        await jo.say(typed)
-    assert asked(tree, jo) == "onset"
-    for typed in ("next day", "up to 3 days", "dull", "eases", "no"):
-        await jo.say(typed)
+    await jo.say("no, not at all")
+    assert asked(tree, jo) == "signs"
+    await jo.say("it eases")
     assert asked(tree, jo) == "severity"
     await jo.say("11")  # out of range
     assert tree.texts.reask_numbers in jo.text() and asked(tree, jo) == "severity"
     await jo.say("7/10")
+    assert asked(tree, jo) == "duration"  # asked for severe pain only
+    await jo.say("since yesterday")
     assert asked(tree, jo) == "change"
     await jo.say("hills")
     assert jo.last_turn is not None
@@ -349,22 +337,22 @@ async def test_the_check_resumes_after_a_restart(
     tree = content.triage
     lee = quick_bot.person("lee")
     await start(lee, tree)
-    for label in ("Hip flexors (front of hip)", "None of these", "No", "No"):
+    for label in ("Hip flexors (front of hip)", "None of these"):
         await lee.press(label)
-    pending = lee.button("A few hours later")
+    pending = lee.button("Dull or tight, eases moving")
 
     await sqlite_db.dispose()
     restarted = ChatHarness(build_engine(sqlite_db, content, clock=clock))
     again = restarted.person("lee")
     await again.press_payload(pending.payload)
-    assert asked(tree, again) == "duration"
-    for label in ("Up to 3 days", "Dull, tight or achy", "It eases", "No", "0–3", "Nothing new"):
+    assert asked(tree, again) == "severity"
+    for label in ("0–3", "Nothing new"):
         await again.press(label)
     assert again.last_turn is not None
     assert finished(tree, again) == "continue"
     [report] = await rows(restarted, TriageReport)
     assert report.area == "hip_flexors" and report.answers is not None
-    assert report.answers["onset"] == "hours"
+    assert report.answers["signs"] == "eases"
 
 
 # --- entry points ------------------------------------------------------------------------------
@@ -393,10 +381,10 @@ async def test_soreness_words_start_the_check_before_card_names(
 
 
 def test_a_full_check_through_the_piped_terminal_chat(tmp_path: Path) -> None:
-    # consent yes, abs, no flags, 1-2 days later, up to 3 days, dull, eases, no swelling,
-    # a typed 5 on the score question (a score, never a button index: its buttons are not
-    # numbered), more distance → active recovery; then /history.
-    script = "/sore\n1\n1\n1\n1\n3\n1\n1\n1\n1\n5\n1\n/history\n"
+    # consent yes, abs, no warning signs, dull and easing, a typed 5 on the score question (a
+    # score, never a button index: its buttons are not numbered), more distance → active
+    # recovery; then /history.
+    script = "/sore\n1\n1\n1\n1\n5\n1\n/history\n"
     env = {**os.environ, "COACH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}"}
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat", "--user", "piper"],

@@ -13,12 +13,10 @@ from bot.content.bundle import ContentBundle
 from tests.harness import ChatHarness
 from tests.typed_driver import run_typed
 
-RF = ["rf_general", "rf_pregnancy"]  # asked for every area
-BACK = [*RF, "rf_back_leg"]
-HIP = [*RF, "rf_hip"]
-SEVERAL = [*RF, "rf_back_leg", "rf_hip"]
-PATTERN = ["onset", "duration", "feel", "movement", "swelling", "severity", "change"]
-ABS = ["area", *RF, *PATTERN]  # the whole check for the abs, nothing said up front
+RF = ["rf_general"]  # one safety screen, the same for every area
+PATTERN = ["signs", "severity", "change"]
+ABS = ["area", *RF, *PATTERN]  # the whole check, nothing said up front
+SEVERE = [*ABS[:-1], "duration", "change"]  # severe pain: how long it has lasted decides
 
 
 def without(asked: list[str], *skipped: str) -> list[str]:
@@ -77,25 +75,25 @@ CASES: dict[str, Case] = {
         "urgent",
         ["area", "rf_general"],
     ),
-    "dark urine typed at onset": (
+    "dark urine typed at which fits": (
         "/sore",
-        {"onset": "next day, and my pee is brown"},
+        {"signs": "it eases, and my pee is brown"},
         "urgent",
-        upto(ABS, "onset"),
+        upto(ABS, "signs"),
     ),
     # --- negations: no red flag, the check goes on ---
     "opener no fever, full slots": (
         "no fever, my abs are sore since my long run, dull, 3/10",
         {},
         "continue",
-        [*RF, "duration", "movement", "swelling", "change"],
+        [*RF, "signs", "change"],
     ),
     "opener no chest pain": ("I don't have chest pain, just sore abs", {}, "continue", ABS[1:]),
     "opener not numb, stiff back": (
         "not numb, my lower back is stiff since yesterday",
         {},
         "continue",
-        [*BACK, "onset", "movement", "swelling", "severity", "change"],
+        ABS[1:],
     ),
     "opener no chest pain no fever": ("no chest pain, no fever, abs sore", {}, "continue", ABS[1:]),
     "safety typed as denials": ("/sore", {"rf_general": "no fever no chest pain"}, "continue", ABS),
@@ -105,11 +103,11 @@ CASES: dict[str, Case] = {
         "continue",
         ABS,
     ),
-    "back leg: no numbness or tingling": (
+    "back: no numbness or tingling": (
         "/sore",
-        {"area": "lower back", "rf_back_leg": "no numbness or tingling"},
+        {"area": "lower back", "rf_general": "no numbness or tingling"},
         "continue",
-        ["area", *BACK, *PATTERN],
+        ABS,
     ),
     "opener not sharp": ("my abs are kinda sore, not sharp", {}, "continue", ABS[1:]),
     # --- misspellings ---
@@ -119,86 +117,101 @@ CASES: dict[str, Case] = {
         "/sore",
         {"area": "lowr back"},
         "continue",
-        ["area", *BACK, *PATTERN],
+        ABS,
     ),
-    "feel typed with a typo": ("/sore", {"feel": "stabing"}, "active", ABS),
+    "sharp typed with a typo": ("/sore", {"signs": "stabing"}, "active", ABS),
     # --- numbers on the score question: the score, never a button index ---
     "score 3 is mild, not button 3": ("/sore", {"severity": "3"}, "continue", ABS),
-    "score 7/10": ("/sore", {"severity": "7/10"}, "rest", ABS),
+    "score 7/10": ("/sore", {"severity": "7/10"}, "rest", SEVERE),
     "score about a six": ("/sore", {"severity": "about a six"}, "active", ABS),
-    "score 8 out of 10": ("/sore", {"severity": "8 out of 10"}, "rest", ABS),
+    "score 8 out of 10": ("/sore", {"severity": "8 out of 10"}, "rest", SEVERE),
     "score five": ("/sore", {"severity": "five"}, "active", ABS),
     "score 0": ("/sore", {"severity": "0"}, "continue", ABS),
-    "score 6.5 rounds up": ("/sore", {"severity": "6.5"}, "rest", ABS),
+    "score 6.5 rounds up": ("/sore", {"severity": "6.5"}, "rest", SEVERE),
     "score 3 or 4 takes the higher": ("/sore", {"severity": "3 or 4"}, "active", ABS),
     "score 1 is mild, not button 1": ("/sore", {"severity": "1"}, "continue", ABS),
     "score it's a 2": ("/sore", {"severity": "it's about 2"}, "continue", ABS),
     # --- "not sure" in its many forms ---
     "safety: I don't know": ("/sore", {"rf_general": "I don't know"}, "doctor", ABS[:2]),
     "safety: idk": ("/sore", {"rf_general": "idk"}, "doctor", ABS[:2]),
-    "pregnancy: not sure": ("/sore", {"rf_pregnancy": "not sure"}, "doctor", ABS[:3]),
-    "mild with three unsure answers stays below rest": (
+    "safety: not sure": ("/sore", {"rf_general": "not sure"}, "doctor", ABS[:2]),
+    "mild with unsure answers stays below rest": (
         "/sore",
-        {"feel": "no idea", "movement": "dunno", "swelling": "I'm not sure"},
+        {"signs": "no idea", "change": "dunno"},
         "active",
         ABS,
     ),
     "unsure strength and signs escalate": (
         "/sore",
-        {"feel": "no idea", "movement": "dunno", "severity": "I'm not sure"},
+        {"signs": "no idea", "severity": "I'm not sure"},
         "doctor",
         without(ABS, "change"),  # tips only, and escalations carry none
     ),
     # --- yes / no in many forms ---
     "safety: nope": ("/sore", {"rf_general": "nope"}, "continue", ABS),
     "safety: nah, none of them": ("/sore", {"rf_general": "nah, none of them"}, "continue", ABS),
-    "pregnancy: no, not pregnant": (
+    "safety: no, not pregnant": (
         "/sore",
-        {"rf_pregnancy": "no, I'm not pregnant"},
+        {"rf_general": "no, I'm not pregnant"},
         "continue",
         ABS,
     ),
-    "swelling: yeah": ("/sore", {"swelling": "yeah"}, "active", ABS),
-    "swelling: yep, bruised": ("/sore", {"swelling": "yep, bruised"}, "active", ABS),
-    "stitch: yeah": (
+    "safety: pregnant": ("/sore", {"rf_general": "pregnant"}, "doctor", ABS[:2]),
+    "safety: for weeks": ("/sore", {"rf_general": "for weeks"}, "doctor", ABS[:2]),
+    "swelling: swollen": ("/sore", {"signs": "swollen"}, "active", ABS),
+    "swelling: bruised": ("/sore", {"signs": "bruised"}, "active", ABS),
+    "stitch: a stitch": (
         "/sore",
-        {"onset": "during my run", "stitch": "yeah"},
+        {"signs": "a stitch"},
         "continue",
-        ["area", *RF, "onset", "stitch"],
+        ["area", *RF, "signs"],
     ),
-    "stitch: nope, still sore": (
+    "stitch: side stitch, 5": (
         "/sore",
-        {"onset": "during my run", "stitch": "nope, still sore"},
+        {"signs": "side stitch", "severity": "5"},
         "continue",
-        ["area", *RF, "onset", "stitch", *PATTERN[1:]],
+        ["area", *RF, "signs"],
     ),
     "consent typed yeah sure": ("/sore", {}, "continue", ABS),
-    "hip: yes, I limp": (
+    "hip: I limp": (
         "/sore",
-        {"area": "hip", "rf_hip": "yes, I limp"},
+        {"area": "hip", "rf_general": "limp"},
         "doctor",
-        ["area", *HIP],
+        ["area", *RF],
     ),
-    "back leg: yeah": (
+    "back: weak leg": (
         "/sore",
-        {"area": "my back", "rf_back_leg": "yeah"},
+        {"area": "my back", "rf_general": "weak leg"},
         "doctor",
-        ["area", *BACK],
+        ["area", *RF],
+    ),
+    "safety: yeah is the emergency list": (
+        "/sore",
+        {"area": "my back", "rf_general": "yeah"},
+        "urgent",
+        ["area", *RF],
     ),
     # --- pattern answers typed in words ---
-    "sharp and worse": ("/sore", {"feel": "sharp", "movement": "it gets worse"}, "rest", ABS),
-    "stabbing, moderate": ("/sore", {"feel": "stabbing", "severity": "5"}, "rest", ABS),
+    "sharp and worse": ("/sore", {"signs": "sharp and it gets worse"}, "rest", ABS),
+    "it gets worse, mild": ("/sore", {"signs": "it gets worse"}, "active", ABS),
+    "stabbing, moderate": ("/sore", {"signs": "stabbing", "severity": "5"}, "rest", ABS),
     "more than a week": (
         "/sore",
-        {"duration": "more than a week"},
+        {"rf_general": "more than a week"},
         "doctor",
-        upto(ABS, "duration"),
+        upto(ABS, "rf_general"),
     ),
     "about a week, severe": (
         "/sore",
         {"duration": "about a week", "severity": "8/10"},
         "doctor",
-        without(ABS, "change"),
+        without(SEVERE, "change"),
+    ),
+    "severe, swollen: no duration asked": (
+        "/sore",
+        {"signs": "swollen", "severity": "9"},
+        "doctor",
+        upto(ABS, "severity"),
     ),
     "more miles": ("/sore", {"change": "more miles"}, "continue", ABS),
     "hill repeats": ("/sore", {"change": "hill repeats"}, "continue", ABS),
@@ -207,43 +220,49 @@ CASES: dict[str, Case] = {
         "my abs hurt since my long run, dull, 3/10",
         {},
         "continue",
-        [*RF, "duration", "movement", "swelling", "change"],
+        [*RF, "signs", "change"],
     ),
     "opener sharp side during run 7/10": (
         "sharp pain in my side during my run, 7/10",
+        {"signs": "sharp"},
+        "rest",
+        [*RF, "signs", "duration", "change"],
+    ),
+    "opener severe for 2 days: duration from the opener": (
+        "my abs are really sore for 2 days, 8/10",
         {},
         "rest",
-        [*RF, "stitch", "duration", "movement", "swelling", "change"],
+        [*RF, "signs", "change"],
     ),
     "opener tight hip flexors, about a 4": (
         "my hip flexors are tight for 2 days, about a 4",
         {},
         "active",
-        [*HIP, "onset", "movement", "swelling", "change"],
+        [*RF, "signs", "change"],
     ),
     "opener lower back ache 2/10": (
         "lower back ache, 2/10",
         {},
         "continue",
-        [*BACK, "onset", "duration", "feel", "movement", "swelling", "change"],
+        [*RF, "signs", "change"],
     ),
     "opener several spots": (
         "my abs and lower back are both sore",
         {},
         "continue",
-        [*SEVERAL, *PATTERN],
+        ABS[1:],
     ),
     "opener all over": (
         "everything hurts all over after the marathon",
         {},
         "continue",
-        [*SEVERAL, *PATTERN],
+        ABS[1:],
     ),
     "/sore with words": (
         "/sore my obliques are sore since yesterday",
         {},
         "continue",
-        [*RF, "onset", "feel", "movement", "swelling", "severity", "change"],
+        ABS[1:],
     ),
 }
 
@@ -286,4 +305,5 @@ def test_question_counts_stay_short() -> None:
         f"non-urgent {statistics.median(non_urgent)}/{max(non_urgent)}"
     )
     assert statistics.median(urgent) == 0
-    assert max(non_urgent) <= len(ABS) + 1
+    assert statistics.median(mild) <= 5
+    assert statistics.median(non_urgent) <= 8 and max(non_urgent) <= 8

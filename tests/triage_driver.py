@@ -7,15 +7,11 @@ from bot.engine.events import Reply
 from tests.harness import Person
 
 # Pattern answers a case need not spell out.
-DEFAULTS = {"stitch": "no", "change": "none"}
-# A mild, dull, easing soreness a day or two after a run: the everyday case ("continue").
+DEFAULTS = {"duration": "short", "change": "none"}
+# A mild, dull soreness that eases as you move: the everyday case ("continue").
 MILD = {
     "area": "abs",
-    "onset": "days",
-    "duration": "short",
-    "feel": "dull",
-    "movement": "eases",
-    "swelling": "no",
+    "signs": "eases",
     "severity": "mild",
 }
 MAX_TURNS = 30

@@ -10,12 +10,8 @@ from tests.triage_driver import MAX_TURNS, current_question, finished
 # A mild, flag-free soreness a day after a run, typed the way people type.
 TYPED_DEFAULTS = {
     "area": "abs",
-    "onset": "next day",
-    "stitch": "no",
+    "signs": "it eases",
     "duration": "since yesterday",
-    "feel": "dull",
-    "movement": "it eases",
-    "swelling": "nope",
     "severity": "2",
     "change": "nothing new",
 }

@@ -95,8 +95,8 @@ async def begin(ctx: TurnContext, facts: Facts | None = None, *, opener: str = "
     """Start a soreness check for this person (asking for consent the first time).
 
     `facts` already known skip their questions (e.g. the area, when a check-in re-runs the
-    check): only "place" facts are taken. What the opening message says (area, onset,
-    duration, feel, a score) is filled in too and confirmed in one line. Red flags are always
+    check): only "place" facts are taken. What the opening message says (the area, how
+    long, a score) is filled in too and confirmed in one line. Red flags are always
     asked afresh.
     """
     tree = ctx.content.triage
