@@ -43,9 +43,11 @@ CASES: dict[str, Case] = {
     "mild dull DOMS": case("continue"),
     "mild DOMS in the lower back": case("continue", area="lower_back"),
     "mild DOMS at the hip": case("continue", area="hip_flexors"),
-    "mild, movement makes no difference": case("continue", signs="same"),
+    "mild ache that comes back after each run: overuse": case("active", signs="recurring"),
     "moderate DOMS": case("active", severity="moderate"),
-    "moderate, movement makes no difference": case("active", severity="moderate", signs="same"),
+    "moderate ache after each run: overuse, not a doctor": case(
+        "active", severity="moderate", signs="recurring"
+    ),
     "severe soreness": case("rest", severity="severe", duration="short"),
     "severe with swelling": case("doctor", severity="severe", signs="swollen"),
     "severe still there after 4-7 days": case("doctor", severity="severe", duration="mid"),

@@ -193,6 +193,12 @@ CASES: dict[str, Case] = {
     ),
     # --- pattern answers typed in words ---
     "sharp and worse": ("/sore", {"signs": "sharp and it gets worse"}, "rest", ABS),
+    "aches after every run: overuse, not a doctor": (
+        "/sore",
+        {"signs": "it keeps coming back after every run"},
+        "active",
+        ABS,
+    ),
     "it gets worse, mild": ("/sore", {"signs": "it gets worse"}, "active", ABS),
     "stabbing, moderate": ("/sore", {"signs": "stabbing", "severity": "5"}, "rest", ABS),
     "more than a week": (

@@ -30,6 +30,18 @@ def _slot_value(question: Question, found: Understanding) -> str | None:
     return value if value is not None and question.option(value) is not None else None
 
 
+def _option_by_facts(question: Question, found: Understanding) -> str | None:
+    """The one option whose recorded facts (`sets`) agree with what the words said ("it keeps
+    coming back after every run" → the option that sets course: recurring); None when no
+    option, or more than one, fits (then the question is asked again)."""
+    fitting = [
+        o.value
+        for o in question.options
+        if o.sets and any(found.slot(fact) == value for fact, value in o.sets.items())
+    ]
+    return fitting[0] if len(fitting) == 1 else None
+
+
 def read_answer(
     tree: TriageTree, question: Question, text: str, found: Understanding
 ) -> str | None:
@@ -50,7 +62,7 @@ def read_answer(
         if found.answer is Answer.YES:
             return _flag_option(question)
         return None
-    slot = _slot_value(question, found)
+    slot = _slot_value(question, found) or _option_by_facts(question, found)
     if slot is not None:
         return slot
     if found.answer is Answer.NO and question.option("no"):
