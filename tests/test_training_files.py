@@ -146,5 +146,5 @@ async def test_upload_refusals_change_nothing(
     assert "isn't a run (cycling)" in said["ride"]
     assert "damaged" in said["broken"]
     assert "can't read a file" in said["missing"]
-    assert "only in the terminal" in said["remote"]
+    assert "attach it to a message" in said["remote"]
     assert await _runs(sqlite_db) == 0
