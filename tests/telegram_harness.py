@@ -100,6 +100,17 @@ class Runner:
         await self.bot.settle()
         return self.bot.fake.sent[mark:]
 
+    async def send_file(
+        self, data: bytes, file_name: str, *, caption: str | None = None
+    ) -> list[SentRecord]:
+        """Send a file as a document (what Telegram does with "Send as file")."""
+        mark = len(self.bot.fake.sent)
+        self.bot.fake.user_sends_document(
+            self.user, self.chat, data, file_name=file_name, caption=caption
+        )
+        await self.bot.settle()
+        return self.bot.fake.sent[mark:]
+
     def find_button(self, label: str, *, chat: int | None = None) -> tuple[int, str]:
         """(message id, callback data) of the newest message offering this button."""
         for message in reversed(self.bot.fake.messages_in(chat or self.chat_id)):

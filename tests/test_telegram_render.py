@@ -26,7 +26,7 @@ from bot.adapters.telegram.translate import (
     inbound_from_message,
 )
 from bot.engine import payloads
-from bot.engine.events import Actor, Button, Place, Reply
+from bot.engine.events import Actor, Button, Inbound, Place, Reply
 from tests.fakes.telegram_api import parse_html, utf16_len
 
 
@@ -178,3 +178,30 @@ def test_start_with_a_payload_only_counts_in_private_chats() -> None:
     in_group = _message(group, text="/start triage-cstart")
     event = inbound_from_message(in_group, bot_id=1, bot_username="coach_bot")
     assert event is not None and (event.command, event.args) == ("start", "triage-cstart")
+
+
+DOCUMENT = {"file_id": "DOC-1", "file_unique_id": "U1", "file_name": "run.gpx", "file_size": 9}
+
+
+def test_a_document_is_an_upload_where_it_is_addressed_to_the_bot() -> None:
+    private = {"id": 42, "type": "private", "first_name": "Ann"}
+    group = {"id": -77, "type": "group", "title": "Club"}
+    bot = {"id": 1, "is_bot": True, "first_name": "Coach", "username": "coach_bot"}
+
+    def event(chat: dict[str, object], **fields: object) -> Inbound | None:
+        message = _message(chat, document=DOCUMENT, **fields)
+        return inbound_from_message(message, bot_id=1, bot_username="coach_bot")
+
+    plain = event(private)
+    assert plain is not None and (plain.command, plain.text, plain.args) == ("upload", "", "")
+    assert plain.upload is not None and (plain.upload.name, plain.upload.size) == ("run.gpx", 9)
+    # The caption is the command's args, so the red-flag screen reads it.
+    said = event(private, caption="/upload@coach_bot knee hurts")
+    assert said is not None and (said.command, said.args) == ("upload", "knee hurts")
+    assert event(group) is None  # a file shared with the club
+    assert event(group, caption="/upload@otherbot") is None
+    mention = event(group, caption="long run @coach_bot")
+    assert mention is not None and (mention.command, mention.args) == ("upload", "long run")
+    answer = {"message_id": 3, "date": 0, "chat": group, "from": bot, "text": "Saved"}
+    reply = event(group, reply_to_message=answer)
+    assert reply is not None and reply.upload is not None

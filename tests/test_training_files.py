@@ -1,7 +1,10 @@
-"""GPX and FIT files, written for real, read into runs; and /upload in the terminal."""
+"""GPX and FIT files, written for real, read into runs; /upload in the terminal, and files
+attached to a message (Inbound.upload) as the chat adapters hand them to the engine."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,10 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.engine.engine import Engine
-from bot.engine.events import Actor, Inbound, Place
+from bot.engine.events import Actor, Inbound, Place, Upload, UploadFailed
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import Run
-from handlers.training.files import ActivityError, read_activity
+from handlers.training.files import MAX_BYTES, ActivityError, read_activity
 from tests.training_files import START, fit_bytes, gpx_bytes
 
 
@@ -146,5 +149,103 @@ async def test_upload_refusals_change_nothing(
     assert "isn't a run (cycling)" in said["ride"]
     assert "damaged" in said["broken"]
     assert "can't read a file" in said["missing"]
-    assert "only in the terminal" in said["remote"]
+    assert "attach it to a message" in said["remote"]
     assert await _runs(sqlite_db) == 0
+
+
+# --- an attached file (Inbound.upload), as the chat adapters hand it over ------------------
+
+
+@dataclass
+class Attached:
+    """A file a person attached, with a record of every download the engine asked for."""
+
+    data: bytes
+    size: int | None = None
+    error: Exception | None = None
+    gate: asyncio.Event | None = None  # the download waits for it
+    downloads: list[int] = field(default_factory=list)
+
+    async def download(self, max_bytes: int) -> bytes:
+        self.downloads.append(max_bytes)
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.error is not None:
+            raise self.error
+        return self.data
+
+    def event(self, who: str = "ann", *, caption: str = "") -> Inbound:
+        upload = Upload("run.gpx", self.size, self.download)
+        return Inbound(
+            Actor("telegram", who),
+            Place(who, True),
+            text=caption,
+            command="upload",
+            args=caption,
+            upload=upload,
+        )
+
+
+async def test_an_attached_file_is_read_once_and_logged_once(
+    sqlite_db: AsyncEngine, quick_bot: object
+) -> None:
+    engine: Engine = quick_bot.engine  # type: ignore[attr-defined]
+    attached = Attached(gpx_bytes(1801), size=None)
+    turn = await engine.handle(attached.event())
+    assert "5.4 km" in turn.replies[0].text
+    assert attached.downloads == [MAX_BYTES]  # fetched before the turn; the handler reused it
+    again = Attached(attached.data, size=len(attached.data))
+    assert "already logged" in (await engine.handle(again.event())).replies[0].text
+    assert await _runs(sqlite_db) == 1
+
+
+async def test_attached_files_that_give_no_run(sqlite_db: AsyncEngine, quick_bot: object) -> None:
+    engine: Engine = quick_bot.engine  # type: ignore[attr-defined]
+    announced_big = Attached(b"", size=MAX_BYTES + 1)
+    secretly_big = Attached(b" " * (MAX_BYTES + 1), size=None)
+    lost = Attached(b"", error=UploadFailed("HTTP 500"))
+    said = {
+        "announced": (await engine.handle(announced_big.event())).replies[0].text,
+        "secret": (await engine.handle(secretly_big.event())).replies[0].text,
+        "lost": (await engine.handle(lost.event())).replies[0].text,
+        "empty": (await engine.handle(Attached(b"").event())).replies[0].text,
+        "broken": (await engine.handle(Attached(b"<gpx><trk>").event())).replies[0].text,
+    }
+    assert announced_big.downloads == []  # refused on the announced size alone
+    assert "over 20 MB" in said["announced"] and "over 20 MB" in said["secret"]
+    assert "couldn't fetch" in said["lost"]
+    assert "empty" in said["empty"]
+    assert "damaged" in said["broken"]
+    assert await _runs(sqlite_db) == 0
+
+
+async def test_a_slow_download_holds_up_no_one_else(
+    sqlite_db: AsyncEngine, quick_bot: object
+) -> None:
+    """The file is fetched before the turn's transaction: on SQLite turns take one writer at
+    a time, and a 20 MB download must not keep everyone else waiting."""
+    engine: Engine = quick_bot.engine  # type: ignore[attr-defined]
+    slow = Attached(gpx_bytes(601), gate=asyncio.Event())
+    uploading = asyncio.create_task(engine.handle(slow.event("ann")))
+    await asyncio.sleep(0.05)
+    assert slow.downloads and not uploading.done()
+    other = Inbound(Actor("telegram", "bo"), Place("bo", True), text="/week", command="week")
+    turn = await asyncio.wait_for(engine.handle(other), 5)  # answered meanwhile
+    assert turn.replies
+    slow.gate.set()  # type: ignore[union-attr]
+    assert "1.8 km" in (await asyncio.wait_for(uploading, 5)).replies[0].text
+
+
+async def test_a_caption_passes_the_red_flag_screen(quick_bot: object) -> None:
+    engine: Engine = quick_bot.engine  # type: ignore[attr-defined]
+    attached = Attached(gpx_bytes(601))
+    turn = await engine.handle(attached.event(caption="chest pain and I can't breathe"))
+    assert "emergency" in turn.replies[0].text  # answered first; the run waits for a resend
+    assert all("1.8 km" not in r.text for r in turn.replies)
+
+
+def test_an_event_with_a_file_compares_and_prints_without_the_reader() -> None:
+    first, second = Attached(b"x", size=1), Attached(b"y", size=1)
+    one, other = first.event(), second.event()
+    assert one == other and hash(one) == hash(other)  # the name and size, not the callable
+    assert "download" not in repr(one) and "Upload(name='run.gpx', size=1)" in repr(one)

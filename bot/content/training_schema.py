@@ -76,7 +76,8 @@ class TrainingTexts(Strict):
     reason_easy: Paragraph
     today_session_button: Line
     upload_help: Paragraph
-    upload_terminal_only: Paragraph
+    upload_send_file: Paragraph
+    upload_unavailable: Paragraph
     upload_missing: Paragraph
     upload_too_big: Paragraph
     upload_empty: Paragraph

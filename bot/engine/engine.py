@@ -7,6 +7,7 @@ a crash or a failing handler leaves the previous dialog state untouched.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import logging
 from collections.abc import Callable
@@ -55,6 +56,9 @@ _UNAVAILABLE = (DBAPIError, PoolTimeout, ConnectionError, TimeoutError)
 # users.last_seen_at is kept to this resolution: rewriting the users row on every turn would
 # add a write (and on SQLite a thread hop per statement) to turns that change nothing else.
 LAST_SEEN_RESOLUTION = timedelta(minutes=10)
+# Turns with an attached file fetched at once: each holds up to its command's file_bytes
+# (20 MB for /upload) until it ends, so a burst of uploads cannot take all the memory.
+FILES_AT_ONCE = 4
 
 
 @dataclass(frozen=True)
@@ -109,12 +113,29 @@ class Engine:
         self._one_writer = (
             asyncio.Lock() if bind is not None and bind.dialect.name == "sqlite" else None
         )
+        self._files = asyncio.Semaphore(FILES_AT_ONCE)
 
     async def handle(self, event: Inbound) -> Turn:
-        turn = await self._serialised_turn(event)
+        if event.upload is None:
+            turn = await self._serialised_turn(event)
+        else:
+            async with self._files:
+                await self._fetch_upload(event)
+                turn = await self._serialised_turn(event)
         if self.on_turn is not None:
             self.on_turn(event, turn)
         return turn
+
+    async def _fetch_upload(self, event: Inbound) -> None:
+        """Download an attached file for the command that reads it, before the turn: the
+        download (seconds, for a big file) then holds no transaction, no row lock and, on
+        SQLite, not the one writer. The outcome, bytes or error, waits in the Upload for the
+        handler's read."""
+        command = self.router.find_command(event.command) if event.command else None
+        if event.upload is None or command is None or not command.file_bytes:
+            return
+        with contextlib.suppress(Exception):  # the handler's read raises it again
+            await event.upload.read(command.file_bytes)
 
     async def _serialised_turn(self, event: Inbound) -> Turn:
         key = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -40,9 +42,69 @@ class Place:
     title: str = ""
 
 
+# Longest an attached file may take to arrive from the platform (20 MB at ≈ 0.5 MB/s).
+UPLOAD_SECONDS = 45.0
+
+
+class UploadTooBig(Exception):
+    """The attached file is larger than the reader allows (or the platform lets bots fetch)."""
+
+
+class UploadFailed(Exception):
+    """The platform could not hand the attached file over (gone, refused, timed out)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the person attached to the message (a Telegram document, a Discord attachment).
+
+    `download(max_bytes)` is the adapter's fetch: it returns the file's bytes, or raises
+    UploadTooBig when the file is larger than max_bytes (refused before downloading wherever
+    the platform tells the size first) or UploadFailed when the platform cannot deliver it.
+    Features call `read`, which adds the checks every platform shares. Nothing is stored: the
+    bytes live as long as the event.
+    """
+
+    name: str
+    size: int | None  # bytes, as the platform announced it; None when it did not say
+    download: Callable[[int], Awaitable[bytes]] = field(compare=False, repr=False)
+    # max_bytes → the bytes or the error of the one download made with that limit.
+    _results: dict[int, bytes | Exception] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    async def read(self, max_bytes: int) -> bytes:
+        """The file's bytes, at most max_bytes of them. Raises UploadTooBig (without
+        downloading when the announced size is already over) or UploadFailed. The file is
+        fetched once per limit: the engine fetches it before the turn (see Command.file_bytes)
+        and the feature's read gets that answer."""
+        if self.size is not None and self.size > max_bytes:
+            raise UploadTooBig(f"{self.size} bytes")
+        result = self._results.get(max_bytes)
+        if result is None:
+            result = await self._fetch(max_bytes)
+            self._results[max_bytes] = result
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def _fetch(self, max_bytes: int) -> bytes | Exception:
+        try:
+            async with asyncio.timeout(UPLOAD_SECONDS):
+                data = await self.download(max_bytes)
+        except TimeoutError:
+            return UploadFailed("timed out")
+        except Exception as exc:  # kept, and raised again to whoever reads
+            return exc
+        if len(data) > max_bytes:
+            return UploadTooBig(f"{len(data)} bytes")
+        return bytes(data)
+
+
 @dataclass(frozen=True)
 class Inbound:
-    """One thing a person did: typed text, sent a command, or pressed a button."""
+    """One thing a person did: typed text, sent a command (perhaps with a file), or pressed a
+    button."""
 
     actor: Actor
     place: Place
@@ -51,6 +113,8 @@ class Inbound:
     args: str = ""
     payload: str | None = None
     message_ref: str | None = None  # platform id of the message whose button was pressed
+    # A file attached to the message (the command is then the one that reads files, /upload).
+    upload: Upload | None = None
 
     @property
     def kind(self) -> str:

@@ -76,6 +76,10 @@ class Command:
     # Policies the engine applies, so no handler repeats them:
     coach_only: bool = False  # in a group, refused unless the person is a coach
     private: bool = False  # in a group, every new reply goes to the person privately
+    # The largest attached file (Inbound.upload) this command reads, in bytes; 0: it takes
+    # none. The engine fetches the file before the turn's transaction, and adapters that offer
+    # typed options (Discord) ask for a file instead of text.
+    file_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -140,13 +144,16 @@ class Feature:
         listed: bool = True,
         coach_only: bool = False,
         private: bool = False,
+        file_bytes: int = 0,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             if len(set(aliases) | {name}) != len(aliases) + 1:
                 raise ValueError(f"command {name!r} lists an alias twice or itself")
             for key in (name, *aliases):
                 claim({**self.commands, **self.aliases}, key, "command or alias")
-            self.commands[name] = Command(name, fn, help, args_hint, listed, coach_only, private)
+            self.commands[name] = Command(
+                name, fn, help, args_hint, listed, coach_only, private, file_bytes
+            )
             self.aliases.update(dict.fromkeys(aliases, name))
             return fn
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.content.bundle import ContentBundle
 from bot.engine.feature import Feature
 from handlers.training import log, today, upload, week
+from handlers.training.files import MAX_BYTES
 from handlers.training.parse import asks_what_today, is_run_report
 
 
@@ -23,9 +24,9 @@ feature.command("runs", "Your recent runs, to edit or delete")(log.runs_command)
 feature.command("units", "Distances in km or miles", args_hint="km|mi")(log.units_command)
 feature.command("week", "This week's running and your training load")(week.week_command)
 feature.command("today", "What to do today: easy run, rest or core")(today.today_command)
-feature.command("upload", "Log a run from a GPX or FIT file", args_hint="PATH")(
-    upload.upload_command
-)
+feature.command(
+    "upload", "Log a run from a GPX or FIT file", args_hint="PATH", file_bytes=MAX_BYTES
+)(upload.upload_command)
 feature.dialog(log.DIALOG, state=log.RunDraft)(log.on_answer)
 feature.action(log.DELETE_ACTION)(log.delete_button)
 feature.action(log.UNDO_ACTION)(log.delete_button)

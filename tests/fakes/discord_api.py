@@ -54,6 +54,7 @@ from aiohttp import BodyPartReader, WSMsgType, web
 
 __all__ = [
     "ChannelType",
+    "FakeAttachment",
     "FakeChannel",
     "FakeDiscord",
     "FakeGuild",
@@ -582,6 +583,15 @@ class RecordedFile:
 
 
 @dataclass
+class FakeAttachment:
+    """A file a person gives a slash command's attachment option (`/upload file:`)."""
+
+    filename: str
+    data: bytes = field(repr=False)
+    content_type: str | None = None
+
+
+@dataclass
 class RecordedRequest:
     method: str
     path: str  # without the /api/v10 prefix, e.g. "/channels/1/messages"
@@ -948,7 +958,9 @@ class _Ctx:
 
 
 _Handler = Callable[[_Ctx], Awaitable[tuple[int, Any]]]
-OptionValue = str | int | float | bool | FakeUser | FakeMember | FakeChannel | FakeRole
+OptionValue = (
+    str | int | float | bool | FakeUser | FakeMember | FakeChannel | FakeRole | FakeAttachment
+)
 
 
 @dataclass
@@ -1017,6 +1029,7 @@ class FakeDiscord:
         self._by_token: dict[str, _Interaction] = {}
         self._message_token: dict[int, str] = {}  # message id → interaction token that made it
         self._attachment_data: dict[int, bytes] = {}
+        self.cdn_downloads: list[int] = []  # attachment ids the client fetched from the CDN
         self._faults: list[_Fault] = []
         self._routes = self._build_routes()
         self._runner: web.AppRunner | None = None
@@ -1276,9 +1289,13 @@ class FakeDiscord:
 
     # ---- payload builders -------------------------------------------------------------
 
-    def _option(
-        self, name: str, value: OptionValue, resolved: Json, guild: FakeGuild | None
-    ) -> Json:
+    def _option(self, name: str, value: OptionValue, resolved: Json, channel: FakeChannel) -> Json:
+        guild = channel.guild
+        if isinstance(value, FakeAttachment):
+            file = RecordedFile("files[0]", value.filename, value.content_type, value.data)
+            attachment = self._attachment(channel, file, None, {})
+            resolved.setdefault("attachments", {})[attachment["id"]] = attachment
+            return {"name": name, "type": 11, "value": attachment["id"]}
         # bool before int: bool is an int subclass.
         if isinstance(value, bool):
             return {"name": name, "type": 5, "value": value}
@@ -1306,13 +1323,13 @@ class FakeDiscord:
     def _options(
         self,
         options: Mapping[str, OptionValue] | Sequence[Json] | None,
-        guild: FakeGuild | None,
+        channel: FakeChannel,
         resolved: Json,
     ) -> list[Json]:
         if options is None:
             return []
         if isinstance(options, Mapping):
-            return [self._option(k, v, resolved, guild) for k, v in options.items()]
+            return [self._option(k, v, resolved, channel) for k, v in options.items()]
         return [dict(o) for o in options]
 
     def _find_command(self, name: str, guild: FakeGuild | None) -> tuple[int, int | None]:
@@ -1420,9 +1437,10 @@ class FakeDiscord:
         locale: str = "en-US",
     ) -> Json:
         """INTERACTION_CREATE payload for ``/name`` (type 2). Option types are inferred:
-        str→3, int→4, bool→5, FakeUser/FakeMember→6, FakeChannel→7, FakeRole→8, float→10."""
+        str→3, int→4, bool→5, FakeUser/FakeMember→6, FakeChannel→7, FakeRole→8, float→10,
+        FakeAttachment→11 (resolved, and served at its URL like a message's attachment)."""
         resolved: Json = {}
-        opts = self._options(options, channel.guild, resolved)
+        opts = self._options(options, channel, resolved)
         data = self._command_data(channel, name, opts, resolved, subcommand, group)
         return self._interaction(2, user, channel, data, locale=locale)
 
@@ -1441,7 +1459,7 @@ class FakeDiscord:
     ) -> Json:
         """Autocomplete (type 4) while the user types ``value`` into option ``focused``."""
         resolved: Json = {}
-        opts = [o for o in self._options(options, channel.guild, resolved) if o["name"] != focused]
+        opts = [o for o in self._options(options, channel, resolved) if o["name"] != focused]
         # Discord sends the partial input as a string, whatever the option's type.
         opts.append({"name": focused, "type": 3, "value": value, "focused": True})
         data = self._command_data(channel, name, opts, resolved, subcommand, group)
@@ -1965,9 +1983,11 @@ class FakeDiscord:
         return response
 
     async def _cdn(self, request: web.Request) -> web.StreamResponse:
-        data = self._attachment_data.get(int(request.match_info["attachment_id"]))
+        attachment_id = int(request.match_info["attachment_id"])
+        data = self._attachment_data.get(attachment_id)
         if data is None:
             raise web.HTTPNotFound()
+        self.cdn_downloads.append(attachment_id)
         return web.Response(body=data)
 
     # ---- lookups ----------------------------------------------------------------------

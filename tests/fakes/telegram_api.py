@@ -75,6 +75,8 @@ MAX_MESSAGE_LENGTH: Final = 4096
 MAX_CAPTION_LENGTH: Final = 1024
 MAX_CALLBACK_DATA_BYTES: Final = 64
 MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
+# The largest file getFile hands a bot (Telegram's "20 MB", as PTB's FileSizeLimit spells it).
+MAX_DOWNLOAD_BYTES: Final = 20_000_000
 # Methods that deliver a message to a chat; the default set for flood limits.
 SEND_METHODS: Final = frozenset({"sendMessage", "sendPhoto", "sendAnimation", "sendDocument"})
 # Telegram only sends these update types when explicitly listed in allowed_updates.
@@ -657,6 +659,8 @@ class FakeTelegramAPI:
         # (canonical scope JSON, language_code) -> commands
         self.commands: dict[tuple[str, str], list[JSONDict]] = {}
         self.files: dict[str, UploadedFile] = {}
+        # file_path of every file the bot downloaded (GET /file/bot<token>/<path>).
+        self.downloads: list[str] = []
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_last_error: tuple[int, str] | None = None
@@ -775,6 +779,7 @@ class FakeTelegramAPI:
         self.chat_actions.clear()
         self.rate_violation_log.clear()
         self.webhook_deliveries.clear()
+        self.downloads.clear()
         self.rate_violations = 0
         self._buckets.clear()
 
@@ -896,6 +901,62 @@ class FakeTelegramAPI:
         ``as_anonymous_admin`` the message comes from GroupAnonymousBot with
         ``sender_chat`` set to the group, like an anonymous group admin's.
         """
+        c, message = self._user_message(user, chat, as_anonymous_admin, reply_to_message_id)
+        message["text"] = text
+        entities = _command_entities(text)
+        if entities:
+            message["entities"] = entities
+        return self._deliver_user_message(c, message)
+
+    def user_sends_document(
+        self,
+        user: FakeUser | int,
+        chat: ChatRef | None = None,
+        data: bytes = b"",
+        *,
+        file_name: str = "file",
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+        reply_to_message_id: int | None = None,
+    ) -> JSONDict:
+        """The user sends a file as a document (with an optional caption); returns the
+        Message JSON. The file is stored like one the bot uploaded: getFile and the file
+        download path serve it (getFile refuses files over Telegram's 20 MB for bots)."""
+        c, message = self._user_message(user, chat, False, reply_to_message_id)
+        number = next(self._file_ids)
+        uploaded = UploadedFile(
+            field_name="document",
+            filename=file_name,
+            content_type=mime_type,
+            size=len(data),
+            data=data,
+            file_id=f"DOCUMENT-{number:06d}-{'u' * 20}",
+            file_unique_id=f"U{number:06d}",
+            file_path=f"documents/file_{number}.{file_name.rsplit('.', 1)[-1]}",
+        )
+        self.files[uploaded.file_id] = uploaded
+        message["document"] = {
+            "file_id": uploaded.file_id,
+            "file_unique_id": uploaded.file_unique_id,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": uploaded.size,
+        }
+        if caption:
+            message["caption"] = caption
+            entities = _command_entities(caption)
+            if entities:
+                message["caption_entities"] = entities
+        return self._deliver_user_message(c, message)
+
+    def _user_message(
+        self,
+        user: FakeUser | int,
+        chat: ChatRef | None,
+        as_anonymous_admin: bool,
+        reply_to_message_id: int | None,
+    ) -> tuple[FakeChat, JSONDict]:
+        """A new message from a person (checked: not blocked, still in the group)."""
         u = self._user(user)
         c = self._chat(chat if chat is not None else u.id)
         if c.type == "private":
@@ -913,24 +974,16 @@ class FakeTelegramAPI:
             if c.type == "private":
                 raise ValueError("anonymous admin messages only exist in groups")
             message["sender_chat"] = c.to_api()
-        message["text"] = text
-        entities = [
-            {
-                "type": "bot_command",
-                "offset": utf16_len(text[: m.start()]),
-                "length": utf16_len(m.group(0)),
-            }
-            for m in _BOT_COMMAND_RE.finditer(text)
-        ]
-        if entities:
-            message["entities"] = entities
         if reply_to_message_id is not None:
             replied = c.messages.get(reply_to_message_id)
             if replied is None:
                 raise ValueError(f"no message {reply_to_message_id} in chat {c.id}")
             message["reply_to_message"] = _without_reply(replied)
-        c.messages[message["message_id"]] = message
-        if self._bot_sees(c, message):
+        return c, message
+
+    def _deliver_user_message(self, chat: FakeChat, message: JSONDict) -> JSONDict:
+        chat.messages[message["message_id"]] = message
+        if self._bot_sees(chat, message):
             self._enqueue({"message": message})
         return message
 
@@ -1272,6 +1325,7 @@ class FakeTelegramAPI:
         path = request.match_info["path"]
         for uploaded in self.files.values():
             if uploaded.file_path == path:
+                self.downloads.append(path)
                 return web.Response(
                     body=uploaded.data,
                     content_type=uploaded.content_type or "application/octet-stream",
@@ -1370,7 +1424,8 @@ class FakeTelegramAPI:
             return False
         if not self.privacy_mode or status in ("creator", "administrator"):
             return True
-        is_command = any(e["type"] == "bot_command" for e in message.get("entities", []))
+        entities = [*message.get("entities", []), *message.get("caption_entities", [])]
+        is_command = any(e["type"] == "bot_command" for e in entities)
         replied = message.get("reply_to_message")
         return is_command or (replied is not None and replied["from"]["id"] == self.bot.id)
 
@@ -1755,6 +1810,8 @@ class FakeTelegramAPI:
         uploaded = self.files.get(str(params.get("file_id")))
         if uploaded is None or uploaded.url is not None:
             raise _bad_request("invalid file_id")
+        if uploaded.size > MAX_DOWNLOAD_BYTES:
+            raise _bad_request("file is too big")
         return {
             "file_id": uploaded.file_id,
             "file_unique_id": uploaded.file_unique_id,
@@ -2003,6 +2060,18 @@ def _set_markup(message: JSONDict, markup: JSONDict | None) -> None:
         message.pop("reply_markup", None)
     else:
         message["reply_markup"] = markup
+
+
+def _command_entities(text: str) -> list[JSONDict]:
+    """A bot_command entity for every /command in the text, as Telegram adds them."""
+    return [
+        {
+            "type": "bot_command",
+            "offset": utf16_len(text[: m.start()]),
+            "length": utf16_len(m.group(0)),
+        }
+        for m in _BOT_COMMAND_RE.finditer(text)
+    ]
 
 
 def _without_reply(message: JSONDict) -> JSONDict:

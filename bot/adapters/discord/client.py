@@ -129,9 +129,15 @@ class DiscordBot(discord.Client):
 
     # -- interactions ----------------------------------------------------------------------
 
-    async def on_command(self, interaction: discord.Interaction, name: str, args: str) -> None:
+    async def on_command(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        args: str,
+        attachment: discord.Attachment | None = None,
+    ) -> None:
         async with self._tracked():
-            event = translate.command_event(interaction, name, args, self.coach_role)
+            event = translate.command_event(interaction, name, args, self.coach_role, attachment)
             in_guild = not event.place.is_private
             private = in_guild and not answers_publicly(
                 self.engine.router.find_command(name), event.actor

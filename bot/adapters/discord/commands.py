@@ -1,8 +1,9 @@
 """Slash commands generated from the engine's router, and their explicit sync.
 
 Every listed router command becomes `/name`; a command with an args_hint takes one optional
-text option named after the hint (`/card name:`). Nothing here runs a command: callbacks
-hand the interaction to the client (client.DiscordBot.on_command).
+text option named after the hint (`/card name:`), and a command that reads a file
+(Command.file_bytes) one required attachment option instead (`/upload file:`). Nothing here
+runs a command: callbacks hand the interaction to the client (client.DiscordBot.on_command).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ MAX_CHOICE = 100
 _OPTION_NAME = re.compile(r"[^a-z0-9_-]+")
 _COMMAND_NAME = re.compile(r"[-_a-z0-9]{1,32}")
 
-OnCommand = Callable[[discord.Interaction, str, str], Awaitable[None]]
+# (interaction, command name, its text, its attached file)
+OnCommand = Callable[[discord.Interaction, str, str, discord.Attachment | None], Awaitable[None]]
 
 
 def option_name(args_hint: str) -> str:
@@ -73,17 +75,26 @@ def _slash(
     command: Command, on_command: OnCommand, content: Callable[[], ContentBundle]
 ) -> app_commands.Command[Any, ..., None]:
     name = command.name
+    if command.file_bytes:
+
+        async def with_file(interaction: discord.Interaction, file: discord.Attachment) -> None:
+            await on_command(interaction, name, "", file)
+
+        app_commands.describe(file="The file to read")(with_file)
+        return app_commands.Command(
+            name=name, description=_description(command.help), callback=with_file
+        )
     if not command.args_hint:
 
         async def plain(interaction: discord.Interaction) -> None:
-            await on_command(interaction, name, "")
+            await on_command(interaction, name, "", None)
 
         return app_commands.Command(
             name=name, description=_description(command.help), callback=plain
         )
 
     async def with_text(interaction: discord.Interaction, text: str | None = None) -> None:
-        await on_command(interaction, name, text or "")
+        await on_command(interaction, name, text or "", None)
 
     # The Python parameter is always `text`; Discord shows the hint's name.
     app_commands.rename(text=option_name(command.args_hint))(with_text)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.adapters.discord.uploads import upload_of
 from bot.engine.commands import parse_command
 from bot.engine.events import Actor, Inbound, Place
 
@@ -90,11 +91,19 @@ def _interaction_parts(
 
 
 def command_event(
-    interaction: discord.Interaction, name: str, args: str, coach_role: CoachRole
+    interaction: discord.Interaction,
+    name: str,
+    args: str,
+    coach_role: CoachRole,
+    attachment: discord.Attachment | None = None,
 ) -> Inbound:
+    """A slash command; `attachment` is its file option (`/upload file:`)."""
     who, where = _interaction_parts(interaction, coach_role)
     args = args.strip()
-    return Inbound(who, where, text=f"/{name} {args}".strip(), command=name, args=args)
+    upload = upload_of(attachment) if attachment is not None else None
+    return Inbound(
+        who, where, text=f"/{name} {args}".strip(), command=name, args=args, upload=upload
+    )
 
 
 def press_event(interaction: discord.Interaction, payload: str, coach_role: CoachRole) -> Inbound:
@@ -107,13 +116,22 @@ def press_event(interaction: discord.Interaction, payload: str, coach_role: Coac
 
 def dm_event(message: discord.Message) -> Inbound | None:
     """A message typed in a DM with the bot; None for anything we do not answer (guild
-    messages, other bots, our own messages, empty text)."""
-    if message.guild is not None or message.author.bot or not message.content.strip():
+    messages, other bots, our own messages, empty text without a file).
+
+    A message with a file attached is `/upload` with the (first) file as its Upload, and its
+    text, minus a leading `/upload`, as the args (the red-flag screen reads it)."""
+    if message.guild is not None or message.author.bot:
+        return None
+    text = message.content.strip()
+    if not text and not message.attachments:
         return None
     who = actor(message.author)
     where = place(message.channel, None)
-    text = message.content.strip()
     command = parse_command(text)
+    if message.attachments:
+        args = command[1] if command is not None and command[0] == "upload" else text
+        upload = upload_of(message.attachments[0])
+        return Inbound(who, where, text=text, command="upload", args=args, upload=upload)
     if command is not None:
         return Inbound(who, where, text=text, command=command[0], args=command[1])
     return Inbound(who, where, text=text)

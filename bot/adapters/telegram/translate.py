@@ -6,6 +6,11 @@ Who is who:
   `anon:<chat id>`, always a chat admin — its id is deliberately not a number, so nothing can
   mistake it for a private chat to write to;
 - a chat is `Place(chat_id=str(chat.id))`, with the forum topic as `thread_id`.
+
+A document (a file sent as a file) is the `/upload` command with the file as its Upload: in a
+private chat always, in a group when its caption is `/upload` or mentions the bot, or when it
+replies to the bot. The caption, minus `/upload` and the mention, is the command's args (so the
+red-flag screen reads it like any text).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import re
 
 from telegram import CallbackQuery, Chat, Message, User
 
+from bot.adapters.telegram.uploads import upload_of
 from bot.engine.commands import parse_command
 from bot.engine.events import Actor, Inbound, Place
 
@@ -158,9 +164,11 @@ def inbound_from_message(
     else:
         return None  # other bots and channels speaking in the group
     text = message.text if message.text is not None else (message.caption or "")
+    if text.startswith("/") and _addressed_elsewhere(text, bot_username):
+        return None
+    if message.document is not None:
+        return _upload_event(message, actor, place, text, bot_id=bot_id, bot_username=bot_username)
     if text.startswith("/"):
-        if _addressed_elsewhere(text, bot_username):
-            return None
         command = parse_command(text, bot_username)
         if command is not None:
             name, args = command
@@ -175,13 +183,31 @@ def inbound_from_message(
         # Stickers, photos without captions and the like: an empty text, which the engine
         # answers (the open dialog re-asks, otherwise the fallback), so nobody is ignored.
         return Inbound(actor, place, text=text)
-    replied = message.reply_to_message
-    replies_to_bot = (
-        replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
-    )
-    if not (mentioned or replies_to_bot):
+    if not (mentioned or _replies_to_bot(message, bot_id)):
         return None
     return Inbound(actor, place, text=text)
+
+
+def _replies_to_bot(message: Message, bot_id: int) -> bool:
+    replied = message.reply_to_message
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
+def _upload_event(
+    message: Message, actor: Actor, place: Place, text: str, *, bot_id: int, bot_username: str
+) -> Inbound | None:
+    """A document as /upload; None for a document in a group that is not addressed to us."""
+    document = message.document
+    assert document is not None
+    command = parse_command(text, bot_username) if text.startswith("/") else None
+    if command is not None and command[0] == "upload":
+        args, addressed = command[1], True
+    else:
+        args, mentioned = _without_mention(text, bot_username)
+        addressed = mentioned or _replies_to_bot(message, bot_id)
+    if not (place.is_private or addressed):
+        return None
+    return Inbound(actor, place, text=text, command="upload", args=args, upload=upload_of(document))
 
 
 def inbound_from_callback(
