@@ -25,7 +25,9 @@ feature.command("units", "Distances in km or miles", args_hint="km|mi")(log.unit
 feature.command("week", "This week's running and your training load")(week.week_command)
 feature.command("today", "What to do today: easy run, rest or core")(today.today_command)
 feature.command(
-    "upload", "Log a run from a GPX or FIT file", args_hint="PATH", file_bytes=MAX_BYTES
+    "upload",
+    "Log a run from a GPX or FIT file (send it with the command; a PATH in the terminal)",
+    file_bytes=MAX_BYTES,
 )(upload.upload_command)
 feature.dialog(log.DIALOG, state=log.RunDraft)(log.on_answer)
 feature.action(log.DELETE_ACTION)(log.delete_button)
