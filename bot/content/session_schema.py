@@ -88,6 +88,8 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "stepped_up": {"pct"},
     "rest_between_moves": {"seconds"},
     "hold_go": {"hold"},
+    "hold_early": {"seconds", "held"},
+    "hold_ended_early": {"held", "planned"},
     "round_rest": {"round", "rounds", "seconds", "next"},
     "open_session": {"done", "total"},
     "abandoned_saved": {"done"},
@@ -95,6 +97,7 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "progress_week": {"count", "minutes"},
     "progress_streak": {"weeks"},
     "progress_total": {"count", "minutes"},
+    "chart_weeks": {"zone"},
 }
 
 
@@ -127,6 +130,9 @@ class SessionTexts(Strict):
     rest_between_moves: Line
     hold_ready: Line
     hold_go: Line
+    # Done before a hold's timer is up; End early, which counts the seconds held.
+    hold_early: Paragraph
+    hold_ended_early: Line
     round_rest: Line
     paused: Line
     open_session: Line
@@ -146,6 +152,7 @@ class SessionTexts(Strict):
     progress_total: Line
     progress_last: Line
     chart_title: Line
+    chart_weeks: Line  # under the chart's title: what a bar and its label stand for
     sources: list[Line] = Field(min_length=1)
 
     @model_validator(mode="after")

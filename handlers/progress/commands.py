@@ -78,10 +78,14 @@ async def show_progress(ctx: TurnContext, data_dir: Path) -> None:
     elif advice.at_cap:
         lines += ["", texts.progression_at_cap]
     title = f"{texts.chart_title}, last {CHART_WEEKS} weeks"
+    # Weeks are the person's own: Monday to Sunday on the clock of their zone.
+    caption = texts.chart_weeks.format(zone=sessions.zone_of(ctx.user).key)
     target = chart_path(data_dir, ctx.user.id).resolve()
     try:
         # Drawing and writing take a few milliseconds: off the event loop other turns run on.
-        image: Path | None = await asyncio.to_thread(progress_chart.render, recent, target, title)
+        image: Path | None = await asyncio.to_thread(
+            progress_chart.render, recent, target, title, caption
+        )
     except OSError as exc:  # a read-only or full data folder: the numbers still go out
         log.warning("progress.chart_failed", extra={"error": type(exc).__name__})
         image = None

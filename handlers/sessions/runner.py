@@ -5,6 +5,7 @@ session_views; this module only moves through the phases and writes the log."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from bot.content.schema import LEVELS, Level
@@ -22,6 +23,7 @@ from handlers.sessions.state import Phase, RunState, Variant
 from handlers.sessions.views import (
     ABANDON,
     DONE,
+    EARLY,
     LATER,
     OVER,
     RESUME,
@@ -36,6 +38,9 @@ from handlers.sessions.views import (
 
 DIALOG = "session"
 PROGRESS_ACTION = "progress"
+# A hold's Done this close to the end of its timer counts as the whole hold (the tap and the
+# message travel while the person's countdown runs).
+HOLD_GRACE_SECONDS = 1
 
 
 async def begin(ctx: TurnContext, template: SessionTemplate, *, screened: bool = False) -> None:
@@ -59,7 +64,7 @@ async def offer_open(ctx: TurnContext, state: RunState) -> None:
         state.phase = state.resume_to or Phase.STEP
     # A running timer is not resumed mid-way: back to the move, whose Start runs it again.
     state.resume_to = Phase.STEP if state.phase == Phase.HOLD else state.phase
-    state.phase = Phase.OPEN
+    state.phase, state.hold_started_at = Phase.OPEN, None
     _show(ctx, state, ctx.content.sessions.templates[state.template])
 
 
@@ -102,7 +107,7 @@ async def _apply(ctx: TurnContext, state: RunState, template: SessionTemplate, c
         await _build(ctx, template, level)
     elif choice == STOP:
         state.resume_to = Phase.STEP if phase == Phase.HOLD else phase
-        state.phase = Phase.PAUSED
+        state.phase, state.hold_started_at = Phase.PAUSED, None
         ctx.say(texts.paused, buttons=session_views.rows(ctx, state))
     elif choice == RESUME:
         await _resume(ctx, state, template)
@@ -113,15 +118,19 @@ async def _apply(ctx: TurnContext, state: RunState, template: SessionTemplate, c
         await begin(ctx, template)
     elif phase == Phase.READY:
         await _from_overview(ctx, state, template, choice)
-    elif phase == Phase.HOLD or choice in (DONE, SKIP):
-        await _advance(ctx, state, template, done=choice == DONE)
+    elif phase == Phase.HOLD:
+        await _hold_answer(ctx, state, template, early=choice == EARLY)
+    elif choice == DONE:
+        await _advance(ctx, state, template, done=True, credit=_rep_credit(ctx, state))
+    elif choice == SKIP:
+        await _advance(ctx, state, template, done=False)
     elif choice in (Variant.EASIER, Variant.HARDER):
         _change_variant(state, Variant(choice))
         session_views.show_step(ctx, state, template)
     elif choice == START and state.step.kind == "rest":
         await _advance(ctx, state, template, done=False)
     elif choice == START:
-        state.phase = Phase.HOLD
+        state.phase, state.hold_started_at = Phase.HOLD, ctx.now
         session_views.show_hold(ctx, state)
 
 
@@ -187,32 +196,86 @@ async def _from_overview(
         session_views.overview(ctx, state, template)
     elif choice == START:
         state.phase, state.started_at, state.pos = Phase.STEP, ctx.now, 0
+        state.step_started_at = ctx.now
         session_views.show_step(ctx, state, template)
 
 
-async def _advance(
-    ctx: TurnContext, state: RunState, template: SessionTemplate, *, done: bool
+def _seconds_since(ctx: TurnContext, moment: datetime | None) -> float:
+    """Wall-clock seconds from `moment` to this turn (0 when unknown: nothing is assumed)."""
+    return max(0.0, (ctx.now - moment).total_seconds()) if moment is not None else 0.0
+
+
+def _planned(state: RunState) -> int:
+    """The current move's planned work: a hold's seconds (both sides), or its reps' time."""
+    assert state.plan is not None
+    return state.move.work_seconds(state.plan.seconds_per_rep)
+
+
+def _rep_credit(ctx: TurnContext, state: RunState) -> int:
+    """A move done: the time since it was shown, never more than its plan."""
+    if state.step.kind != "move":
+        return 0
+    return min(_planned(state), int(_seconds_since(ctx, state.step_started_at)))
+
+
+async def _hold_answer(
+    ctx: TurnContext, state: RunState, template: SessionTemplate, *, early: bool
 ) -> None:
-    """Finish the current step (done or skipped) and show the next, or end the session."""
+    """Done or End early while a hold's timer runs: the hold counts the seconds actually held
+    since its Start; Done before the timer is up keeps the hold open and says what is left."""
+    texts = ctx.content.sessions.texts
+    planned = _planned(state)
+    if state.hold_started_at is None:  # a hold whose start is unknown begins now
+        state.hold_started_at = ctx.now
+    held = _seconds_since(ctx, state.hold_started_at)
+    if held + HOLD_GRACE_SECONDS >= planned:
+        await _advance(ctx, state, template, done=True, credit=planned)
+    elif early:
+        counted = int(held)
+        note = texts.hold_ended_early.format(held=counted, planned=planned)
+        await _advance(ctx, state, template, done=True, credit=counted, note=note)
+    else:
+        left = math.ceil(planned - held)
+        reply = ctx.say(
+            texts.hold_early.format(seconds=left, held=int(held)),
+            title=session_views.title_of(ctx, state),
+            buttons=session_views.rows(ctx, state),
+        )
+        reply.countdown_seconds = left
+
+
+async def _advance(
+    ctx: TurnContext,
+    state: RunState,
+    template: SessionTemplate,
+    *,
+    done: bool,
+    credit: int = 0,
+    note: str | None = None,
+) -> None:
+    """Finish the current step (done, with `credit` seconds of work, or skipped) and show the
+    next, or end the session."""
     assert state.plan is not None
     step = state.step
     if step.kind == "move":
         if done:
             state.done += 1
-            state.work_seconds += state.move.work_seconds(state.plan.seconds_per_rep)
+            state.work_seconds += max(0, min(credit, _planned(state)))
         else:
             state.skipped += 1
     state.pos += 1
-    state.phase = Phase.STEP
+    state.phase, state.hold_started_at, state.step_started_at = Phase.STEP, None, ctx.now
     if state.pos >= len(state.steps):
         await _finish(ctx, state)
         return
-    lead = None
+    leads = [note] if note else []
     if step.kind == "move" and state.step.kind == "move" and state.plan.rest_between_moves:
-        lead = ctx.content.sessions.texts.rest_between_moves.format(
-            seconds=state.plan.rest_between_moves
+        leads.append(
+            ctx.content.sessions.texts.rest_between_moves.format(
+                seconds=state.plan.rest_between_moves
+            )
         )
-    session_views.show_step(ctx, state, template, lead)
+    session_views.show_step(ctx, state, template, " ".join(leads) or None)
 
 
 def _change_variant(state: RunState, choice: Variant) -> None:
@@ -274,6 +337,9 @@ async def _log_partial(ctx: TurnContext, state: RunState) -> bool:
 
 async def _log(ctx: TurnContext, state: RunState, *, completed: bool) -> None:
     assert state.plan is not None
+    # Each move's credit is bounded by its own time, so the sum never passes the session's
+    # wall-clock time; kept here too, so no path can log more than was spent.
+    state.work_seconds = min(state.work_seconds, int(_seconds_since(ctx, state.started_at)))
     await session_logs.record(
         ctx.session,
         ctx.user,

@@ -14,6 +14,7 @@ from handlers.triage.api import START_ACTION as TRIAGE_ACTION
 
 # Button values (dialog choices).
 START, DONE, SKIP, STOP = "start", "done", "skip", "stop"
+EARLY = "early"  # end a hold before its timer is up: the seconds held count
 RESUME, ABANDON, OVER, LATER, UP = "resume", "abandon", "over", "later", "up"
 
 
@@ -40,7 +41,8 @@ def area_names(areas: list[str]) -> str:
 
 
 def minutes(seconds: int) -> int:
-    return max(1, round(seconds / 60))
+    """Whole minutes for "about N min": a little work is never shown as none, none as none."""
+    return max(1, round(seconds / 60)) if seconds > 0 else 0
 
 
 def options(state: RunState, texts: SessionTexts) -> list[list[Option]]:
@@ -57,7 +59,7 @@ def options(state: RunState, texts: SessionTexts) -> list[list[Option]]:
     if state.phase == Phase.OPEN:
         return [[("Resume", RESUME), ("Start over", OVER)]]
     if state.phase == Phase.HOLD:
-        return [[("Done", DONE), ("Stop", STOP)]]
+        return [[("Done", DONE), ("End early", EARLY)], [("Stop", STOP)]]
     step = state.step
     if step.kind == "warmup":
         return [[("Done", DONE), ("Skip", SKIP)], [("Stop", STOP)]]
@@ -162,13 +164,17 @@ def show_hold(ctx: TurnContext, state: RunState) -> None:
     hold = f"{move.amount} s" + (
         " on each side (switch halfway through the timer)" if move.per_side else ""
     )
-    card = ctx.content.cards[move.card_id]
     reply = ctx.say(
         ctx.content.sessions.texts.hold_go.format(hold=hold),
-        title=_name(card, state),
+        title=title_of(ctx, state),
         buttons=rows(ctx, state),
     )
     reply.countdown_seconds = move.amount * (2 if move.per_side else 1)
+
+
+def title_of(ctx: TurnContext, state: RunState) -> str:
+    """The current move's name, with the variant chosen for it."""
+    return _name(ctx.content.cards[state.move.card_id], state)
 
 
 def rows(ctx: TurnContext, state: RunState) -> list[list[Button]]:
