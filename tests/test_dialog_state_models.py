@@ -33,6 +33,8 @@ from handlers.reminders.setup_state import Stage as SetupStage
 from handlers.sessions.builder import Move, Plan
 from handlers.sessions.safety_screen import ScreenState
 from handlers.sessions.state import Phase, RunState, Variant
+from handlers.triage.state import Answered, TriageState
+from handlers.triage.state import Phase as TriagePhase
 from tests.echo_dialog import dialog_rows
 from tests.factory import build_engine, router_with
 from tests.harness import ChatHarness, FakeClock, Person
@@ -76,6 +78,13 @@ EXAMPLES: dict[str, StateModel] = {
         unsure=True,
     ),
     "session_screen": ScreenState(template="short"),
+    "triage": TriageState(
+        phase=TriagePhase.CONSENT,
+        q="onset",
+        facts={"area": "abs", "stitch": "no"},
+        stack=[Answered(q="area", facts={}), Answered(q="stitch", facts={"area": "abs"})],
+        prefilled={"area": "abs"},
+    ),
     "remind": SetupState(stage=SetupStage.TIME, days=0b0010100, minute=18 * 60 + 30, rule=12),
     "forget": ForgetState(),
     "club_challenge": ChallengeDraft(
@@ -90,6 +99,7 @@ EXAMPLES: dict[str, StateModel] = {
         days=14,
         target=8,
         repeat=True,
+        replacing=[3, 5],
     ),
     "club_broadcast": BroadcastDraft(
         stage=BroadcastStage.PREVIEW,

@@ -50,6 +50,11 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "link_code": frozenset({"code", "minutes"}),
     "linked": frozenset({"club"}),
     "report_unreachable": frozenset(),
+    "next_challenge": frozenset({"title", "when"}),
+    "custom_title": frozenset({"max"}),
+    "custom_body": frozenset({"max"}),
+    "replace_question": frozenset({"current", "count", "new"}),
+    "replaced": frozenset({"titles"}),
 }
 
 
@@ -72,6 +77,18 @@ class ClubTexts(Strict):
     paused: Line
     wrong_chat: Line
     no_challenge: Line
+    next_challenge: Line
+    current_lead: Line
+    coach_status_none: Line
+    coach_new_prompt: Paragraph
+    new_challenge_button: ButtonName
+    custom_title: Paragraph
+    custom_body: Paragraph
+    replace_question: Paragraph
+    replace_button: ButtonName
+    keep_button: ButtonName
+    kept: Line
+    replaced: Line
     summary_thanks: Line
     report_unreachable: Paragraph
     resume_question: Paragraph

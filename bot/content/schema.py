@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from bot.content.plural import is_forms
+
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=40)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 Paragraph = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=3000)]
@@ -20,7 +22,9 @@ LEVELS: tuple[Level, ...] = ("beginner", "intermediate", "advanced")
 
 def check_placeholders(model: BaseModel, allowed: Mapping[str, Collection[str]]) -> None:
     """Every {placeholder} in a text field must be one its code fills in, so a typo in a
-    content file fails the content check instead of a message at run time."""
+    content file fails the content check instead of a message at run time. The only format
+    spec a placeholder may carry is a count's forms, "{count:session|sessions}"
+    (bot/content/plural.py)."""
     for name in type(model).model_fields:
         value = getattr(model, name)
         if not isinstance(value, str):
@@ -28,9 +32,16 @@ def check_placeholders(model: BaseModel, allowed: Mapping[str, Collection[str]])
         permitted = set(allowed.get(name, ()))
         try:
             # A bare "{}" has the name "" and counts as used: .format(**fields) cannot fill it.
-            used = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+            parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(value)]
         except ValueError as exc:
             raise ValueError(f"{name}: broken {{placeholder}} ({exc})") from None
+        used = {f for f, _, _ in parsed if f is not None}
+        for field, spec, conversion in parsed:
+            if field is not None and (conversion or (spec and not is_forms(spec))):
+                raise ValueError(
+                    f"{name}: {{{field}:{spec}}} is not a count's forms; write them as "
+                    f"{{{field}:one|other}}, e.g. {{count:session|sessions}}"
+                )
         unknown = used - permitted
         if unknown:
             known = ", ".join(f"{{{p}}}" for p in sorted(permitted)) or "none"

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.challenge_schema import ChallengeTemplate, ClubTexts
 from bot.content.schema import Card
+from bot.content.text import escape_markup
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.payloads import action_payload
@@ -40,6 +41,8 @@ MAX_TEXT = 1500
 # A club message that could not go out within two days is reported as failed, not sent late.
 STALE_AFTER = timedelta(days=2)
 _NONE, _CARD, _CHALLENGE, _SEND, _CANCEL = "none", "card", "challenge", "send", "cancel"
+# With an attached challenge, for clubs that already have one set (one at a time per club):
+_SEND_REPLACE, _SEND_KEEP = "send_replace", "send_keep"
 _CARD_BUTTON = "card"  # handlers/cards.py's action: shows one card
 
 
@@ -135,7 +138,8 @@ def _take_text(ctx: TurnContext, draft: BroadcastDraft, text: str) -> None:
         )
         ctx.say(problem, buttons=[[ctx.choice("Cancel", _CANCEL)]])
         return
-    draft.stage, draft.text = Stage.ATTACH, text
+    # A coach's words are shown as typed: an asterisk of theirs never becomes bold.
+    draft.stage, draft.text = Stage.ATTACH, escape_markup(text)
     ctx.say(
         "Attach something?",
         buttons=[
@@ -173,8 +177,9 @@ async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
             return
         draft.stage, draft.template = Stage.PREVIEW, template.id
         await _preview(ctx, draft)
-    elif answer.choice == _SEND:  # at the preview, the last stage
-        await _send(ctx, draft)
+    elif answer.choice in (_SEND, _SEND_REPLACE, _SEND_KEEP):  # at the preview, the last stage
+        # Nothing set in a club is replaced unless the coach said so at the preview.
+        await _send(ctx, draft, replace=answer.choice == _SEND_REPLACE)
     else:
         await _preview(ctx, draft)
 
@@ -239,14 +244,45 @@ async def _preview(ctx: TurnContext, draft: BroadcastDraft) -> None:
         )
     if card is not None:
         lines.append(f"Attached: a button that opens the **{card.name}** card.")
+    busy = await _clubs_with_a_challenge(ctx, reachable) if template is not None else []
     if template is not None:
         lines.append("Attached: the challenge starts in each club when the message arrives.")
+    if busy:
+        lines.append(
+            "Already set: "
+            + "; ".join(f"**{title}** in {club_label(c)}" for c, title in busy)
+            + ". A club runs one challenge at a time: replace theirs with this one, or keep "
+            "theirs and send those clubs the message alone?"
+        )
     lines += ["———", message.text]
-    buttons = [[ctx.choice(f"Send to {len(reachable)} club(s)", _SEND)]] if reachable else []
+    buttons = []
+    if busy:
+        buttons = [
+            [ctx.choice("Send, replacing theirs", _SEND_REPLACE)],
+            [ctx.choice("Send, keeping theirs", _SEND_KEEP)],
+        ]
+    elif reachable:
+        buttons = [[ctx.choice(f"Send to {len(reachable)} club(s)", _SEND)]]
     ctx.say("\n\n".join(lines), buttons=[*buttons, [ctx.choice("Cancel", _CANCEL)]])
 
 
-async def _send(ctx: TurnContext, draft: BroadcastDraft) -> None:
+async def _in_the_way(ctx: TurnContext, chat: Chat) -> list[Challenge]:
+    """What an attached challenge, started now for a week, would run alongside in `chat`."""
+    tz = await challenges.last_timezone(ctx.session, chat) or _zone_for(ctx)
+    ends = challenges.ends_at(ctx.now, tz, challenges.DEFAULT_DAYS)
+    return await challenges.in_the_way(ctx.session, chat, ctx.now, ends)
+
+
+async def _clubs_with_a_challenge(ctx: TurnContext, clubs: list[Chat]) -> list[tuple[Chat, str]]:
+    busy = []
+    for chat in clubs:
+        found = await _in_the_way(ctx, chat)
+        if found:
+            busy.append((chat, found[0].title))
+    return busy
+
+
+async def _send(ctx: TurnContext, draft: BroadcastDraft, *, replace: bool) -> None:
     ctx.end_dialog()
     identity = await identity_of(ctx)
     clubs = await _clubs_of(ctx)  # as linked now, not as when the preview was shown
@@ -274,7 +310,13 @@ async def _send(ctx: TurnContext, draft: BroadcastDraft) -> None:
         if not chat.bot_is_member:
             broadcast.skipped += 1
             continue
-        challenge = await _start_challenge(ctx, chat, template) if template else None
+        challenge = None
+        if template is not None:
+            found = await _in_the_way(ctx, chat)
+            for other in found if replace else []:
+                await challenges.stop(ctx.session, other)
+            if replace or not found:
+                challenge = await _start_challenge(ctx, chat, template)
         messages.append(
             outbox.NewMessage(
                 dedupe_key=f"{delivery_prefix(broadcast.id)}{chat.id}",

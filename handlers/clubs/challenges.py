@@ -37,6 +37,7 @@ JOIN_ACTION = "cjoin"
 DONE_ACTION = "cdone"
 RESUME_ACTION = "cresume"
 STOP_ACTION = "cstop"
+NEW_ACTION = "cnew"  # a coach's New challenge: the set-up dialog
 
 DEFAULT_DAYS = 7
 WEEK = timedelta(days=7)
@@ -206,6 +207,31 @@ async def of_club(session: AsyncSession, chat: Chat, statuses: tuple[str, ...]) 
 async def current(session: AsyncSession, chat: Chat, now: datetime) -> list[Challenge]:
     """Running now in this club: started, not over (even if the sweep has not caught up)."""
     return [c for c in await of_club(session, chat, LIVE) if c.starts_at <= now < c.ends_at]
+
+
+async def in_the_way(
+    session: AsyncSession, chat: Chat, starts_at: datetime, ends_at: datetime | None
+) -> list[Challenge]:
+    """The club's challenges that would run alongside one from `starts_at` to `ends_at` (None:
+    a weekly series, which runs until stopped): scheduled, running or paused ones whose period
+    overlaps it, a weekly series counting from its start on. A club runs one at a time."""
+    found = await of_club(session, chat, (*LIVE, PAUSED))
+    return [
+        c
+        for c in found
+        if (ends_at is None or c.starts_at < ends_at) and (c.repeat_weekly or starts_at < c.ends_at)
+    ]
+
+
+def state_label(challenge: Challenge) -> str:
+    """ "starts Tue 24 Nov 07:00", "running until …", "paused"; and whether it repeats."""
+    if challenge.status == SCHEDULED:
+        state = "starts " + moment_label(challenge.starts_at, challenge.timezone)
+    elif challenge.status == ACTIVE:
+        state = "running until " + moment_label(challenge.ends_at, challenge.timezone)
+    else:
+        state = challenge.status
+    return state + (", repeats weekly" if challenge.repeat_weekly else "")
 
 
 async def latest_ended(session: AsyncSession, chat: Chat, since: datetime) -> Challenge | None:
