@@ -84,7 +84,7 @@ async def test_streak_and_progression_note(
     for days_ago in (13, 10, 6, 3):
         await add_log(bot.engine, user, clock.now - timedelta(days=days_ago))
     await ann.say("/progress")
-    assert "Streak: 2 week(s)" in ann.text()
+    assert "Streak: 2 weeks in a row" in ann.text()
     assert "about 10 % bigger" in ann.text()
 
 

@@ -55,6 +55,18 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "custom_body": frozenset({"max"}),
     "replace_question": frozenset({"current", "count", "new"}),
     "replaced": frozenset({"titles"}),
+    "goal": frozenset({"target", "days"}),
+    "day_count": frozenset({"n"}),
+    "streak_days": frozenset({"n"}),
+    "report_joined": frozenset({"joined", "seen"}),
+    "target_question": frozenset({"days"}),
+    "length_days": frozenset({"n"}),
+    "length_weeks": frozenset({"n"}),
+    "broadcast_preview": frozenset({"count", "clubs"}),
+    "broadcast_send": frozenset({"count"}),
+    "broadcast_sending": frozenset({"count"}),
+    "broadcast_skipped": frozenset({"count"}),
+    "broadcast_report": frozenset({"sent", "tz", "count"}),
 }
 
 
@@ -75,6 +87,19 @@ class ClubTexts(Strict):
     ended: Line
     not_started: Line
     paused: Line
+    goal: Line
+    day_count: Line
+    streak_days: Line
+    report_joined: Line
+    target_question: Paragraph
+    target_every_day: ButtonName
+    length_days: ButtonName
+    length_weeks: ButtonName
+    broadcast_preview: Line
+    broadcast_send: ButtonName
+    broadcast_sending: Line
+    broadcast_skipped: Paragraph
+    broadcast_report: Line
     wrong_chat: Line
     no_challenge: Line
     next_challenge: Line

@@ -7,7 +7,14 @@ import string
 from collections.abc import Collection, Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from bot.content.plural import is_forms
 
@@ -18,6 +25,18 @@ Area = Literal["abs", "obliques", "lower_back", "hip_flexors", "glutes"]
 Level = Literal["beginner", "intermediate", "advanced"]
 
 LEVELS: tuple[Level, ...] = ("beginner", "intermediate", "advanced")
+
+
+def _forms(value: str) -> str:
+    if not is_forms(value):
+        raise ValueError("must be the singular and the plural, as in: # reminder|# reminders")
+    return value
+
+
+# A count's two forms, "one|other" ("#" stands for the number): bot/content/plural.py.
+Forms = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_forms)
+]
 
 
 def check_placeholders(model: BaseModel, allowed: Mapping[str, Collection[str]]) -> None:
@@ -122,6 +141,15 @@ class PrivacyCentre(Strict):
     forget_button: Line
     now_keeping: Paragraph  # {days}
     stopped: Paragraph  # {count}: soreness check results deleted
+    # Table name → what its rows are called: "# reminder|# reminders" (bot/content/plural.py).
+    kinds: dict[Slug, Forms]
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> PrivacyCentre:
+        check_placeholders(
+            self, {"soreness_kept": {"days"}, "now_keeping": {"days"}, "stopped": {"count"}}
+        )
+        return self
 
 
 class Texts(Strict):

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.challenge_schema import ChallengeTemplate, ClubTexts
+from bot.content.plural import fill
 from bot.content.schema import Card
 from bot.content.text import escape_markup
 from bot.engine.context import DialogInput, TurnContext
@@ -231,11 +232,9 @@ async def _preview(ctx: TurnContext, draft: BroadcastDraft) -> None:
     message = club_message(draft.text, card, challenge, ctx.content.clubs)
     reachable = [c for c in clubs if c.bot_is_member]
     gone = [c for c in clubs if not c.bot_is_member]
-    lines = [
-        f"**Preview.** This goes to {len(reachable)} club(s): "
-        + ", ".join(club_label(c) for c in reachable)
-        + "."
-    ]
+    texts = ctx.content.clubs
+    clubs_named = ", ".join(club_label(c) for c in reachable)
+    lines = [fill(texts.broadcast_preview, count=len(reachable), clubs=clubs_named)]
     if gone:
         lines.append(
             "I'm no longer in "
@@ -262,7 +261,7 @@ async def _preview(ctx: TurnContext, draft: BroadcastDraft) -> None:
             [ctx.choice("Send, keeping theirs", _SEND_KEEP)],
         ]
     elif reachable:
-        buttons = [[ctx.choice(f"Send to {len(reachable)} club(s)", _SEND)]]
+        buttons = [[ctx.choice(fill(texts.broadcast_send, count=len(reachable)), _SEND)]]
     ctx.say("\n\n".join(lines), buttons=[*buttons, [ctx.choice("Cancel", _CANCEL)]])
 
 
@@ -328,9 +327,10 @@ async def _send(ctx: TurnContext, draft: BroadcastDraft, *, replace: bool) -> No
             )
         )
     await outbox.enqueue(ctx.session, messages, now=ctx.now)
-    lines = [f"Sending to {len(messages)} club(s) now."]
+    texts = ctx.content.clubs
+    lines = [fill(texts.broadcast_sending, count=len(messages))]
     if broadcast.skipped:
-        lines.append(f"{broadcast.skipped} linked club(s) no longer have me, so I skipped them.")
+        lines.append(fill(texts.broadcast_skipped, count=broadcast.skipped))
     lines.append(
         "I'll send you a delivery report when every message has an outcome; "
         "/broadcast status shows the progress."
@@ -385,11 +385,11 @@ async def delivery_counts(session: AsyncSession, broadcast: Broadcast) -> Counts
     )
 
 
-def report_text(broadcast: Broadcast, counts: Counts, tz: str) -> str:
+def report_text(broadcast: Broadcast, counts: Counts, tz: str, texts: ClubTexts) -> str:
     sent = challenges.moment_label(broadcast.created_at, tz)
-    head = (
-        "**Delivery report**" if counts.pending == 0 else "**Delivery so far**"
-    ) + f" for your broadcast of {sent} ({tz}) to {broadcast.clubs} club(s):"
+    head = ("**Delivery report** " if counts.pending == 0 else "**Delivery so far** ") + fill(
+        texts.broadcast_report, sent=sent, tz=tz, count=broadcast.clubs
+    )
     lines = [
         head,
         f"Delivered: {counts.delivered}",
@@ -422,4 +422,4 @@ async def status(ctx: TurnContext) -> None:
         counts = await delivery_counts(ctx.session, latest)
     # The coach's own figures: privately, even when asked in a group.
     intent = ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW
-    ctx.say(report_text(latest, counts, _zone_for(ctx)), intent=intent)
+    ctx.say(report_text(latest, counts, _zone_for(ctx), ctx.content.clubs), intent=intent)

@@ -34,7 +34,7 @@ KEEP = "keep"
 MAX_CUSTOM = 300
 MAX_TITLE = 60
 PRESET_TIMES = (6 * 60, 7 * 60, 12 * 60, 18 * 60, 19 * 60, 20 * 60)
-LENGTHS = ((7, "1 week"), (14, "2 weeks"), (5, "5 days"), (3, "3 days"))
+LENGTHS = (7, 14, 5, 3)  # days; whole weeks are shown as weeks
 _TIME_RE = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$")
 _PER_ROW = 3
 
@@ -82,12 +82,12 @@ def _ask_pick(ctx: TurnContext, lead: str = "") -> None:
 
 
 def _ask_title(ctx: TurnContext, lead: str = "") -> None:
-    prompt = ctx.content.clubs.custom_title.format(max=MAX_TITLE)
+    prompt = fill(ctx.content.clubs.custom_title, max=MAX_TITLE)
     ctx.say(f"{lead}\n\n{prompt}".strip(), buttons=[[_cancel_button(ctx)]])
 
 
 def _ask_body(ctx: TurnContext, lead: str = "") -> None:
-    prompt = ctx.content.clubs.custom_body.format(max=MAX_CUSTOM)
+    prompt = fill(ctx.content.clubs.custom_body, max=MAX_CUSTOM)
     ctx.say(f"{lead}\n\n{prompt}".strip(), buttons=[[_cancel_button(ctx)]])
 
 
@@ -133,8 +133,15 @@ def _ask_time(ctx: TurnContext, draft: ChallengeDraft, lead: str = "") -> None:
     ctx.say(text, buttons=[*_rows(buttons), [_cancel_button(ctx)]])
 
 
+def _length_label(ctx: TurnContext, days: int) -> str:
+    texts = ctx.content.clubs
+    if days % 7 == 0:
+        return fill(texts.length_weeks, n=days // 7)
+    return fill(texts.length_days, n=days)
+
+
 def _ask_length(ctx: TurnContext, lead: str = "") -> None:
-    buttons = [ctx.choice(label, f"n{days}") for days, label in LENGTHS]
+    buttons = [ctx.choice(_length_label(ctx, days), f"n{days}") for days in LENGTHS]
     text = f"{lead}\n\nHow long should it run?".strip()
     ctx.say(text, buttons=[*_rows(buttons, 2), [_cancel_button(ctx)]])
 
@@ -142,11 +149,12 @@ def _ask_length(ctx: TurnContext, lead: str = "") -> None:
 def _ask_target(ctx: TurnContext, draft: ChallengeDraft, lead: str = "") -> None:
     days = draft.days
     options = sorted({days, *(n for n in (5, 4, 3, 2, 1) if n < days)}, reverse=True)
-    buttons = [ctx.choice("Every day" if n == days else f"{n} days", f"g{n}") for n in options[:6]]
-    text = (
-        f"{lead}\n\nOn how many of the {days} days should people tap Done to reach the goal? "
-        "Pick one or type a number."
-    ).strip()
+    texts = ctx.content.clubs
+    buttons = [
+        ctx.choice(texts.target_every_day if n == days else fill(texts.length_days, n=n), f"g{n}")
+        for n in options[:6]
+    ]
+    text = f"{lead}\n\n{fill(texts.target_question, days=days)}".strip()
     ctx.say(text, buttons=[*_rows(buttons), [_cancel_button(ctx)]])
 
 
@@ -345,7 +353,7 @@ async def _on_time(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput)
 
 
 def _on_length(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
-    allowed = {f"n{days}": days for days, _ in LENGTHS}
+    allowed = {f"n{days}": days for days in LENGTHS}
     if answer.choice not in allowed:
         _ask_length(ctx, "Please pick a length with the buttons.")
         return

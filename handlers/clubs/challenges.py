@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.challenge_schema import ClubTexts
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.payloads import action_payload
@@ -146,8 +147,8 @@ def period_label(challenge: Challenge) -> str:
     return f"{start} to {end} ({challenge.timezone})"
 
 
-def goal_label(challenge: Challenge) -> str:
-    return f"{challenge.target_days} of {challenge.days} days"
+def goal_label(challenge: Challenge, texts: ClubTexts) -> str:
+    return fill(texts.goal, target=challenge.target_days, days=challenge.days)
 
 
 def tap_buttons(challenge_id: int) -> list[list[Button]]:
@@ -164,7 +165,7 @@ def post_text(challenge: Challenge, texts: ClubTexts, *, lead: str = "") -> str:
     parts += [
         f"**Club challenge: {challenge.title}**",
         challenge.details,
-        f"**When:** {period_label(challenge)}\n**Goal:** {goal_label(challenge)}",
+        f"**When:** {period_label(challenge)}\n**Goal:** {goal_label(challenge, texts)}",
         texts.post_footer,
         texts.safety_note,
     ]
@@ -301,7 +302,7 @@ async def join_tap(ctx: TurnContext) -> None:
         return
     joined = await _join(ctx, challenge)
     message = texts.joined if joined else texts.already_joined
-    ctx.say(message.format(title=challenge.title), intent=ReplyIntent.PRIVATE)
+    ctx.say(fill(message, title=challenge.title), intent=ReplyIntent.PRIVATE)
 
 
 async def done_tap(ctx: TurnContext) -> None:
@@ -324,7 +325,7 @@ async def done_tap(ctx: TurnContext) -> None:
         .returning(table.c.day)
     )
     if len(added.all()) == 0:
-        ctx.say(texts.done_again.format(day=day_label(day)), intent=ReplyIntent.PRIVATE)
+        ctx.say(fill(texts.done_again, day=day_label(day)), intent=ReplyIntent.PRIVATE)
         return
     count = await ctx.session.scalar(
         select(func.count())
@@ -333,7 +334,7 @@ async def done_tap(ctx: TurnContext) -> None:
     )
     message = texts.done_finished if count == challenge.target_days else texts.done
     ctx.say(
-        message.format(day=day_label(day), count=count, target=challenge.target_days),
+        fill(message, day=day_label(day), count=count, target=challenge.target_days),
         intent=ReplyIntent.PRIVATE,
     )
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.bundle import ContentBundle
 from bot.content.challenge_schema import ClubTexts
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.payloads import action_payload
@@ -183,17 +184,17 @@ async def _coach_link(ctx: TurnContext, code: str) -> None:
         if not redeemed.ok:
             ctx.say(redeemed.problem)
             return
-        ctx.say(texts.linked.format(club=safe_name(ctx.chat.title or "This club")))
+        ctx.say(fill(texts.linked, club=safe_name(ctx.chat.title or "This club")))
         return
     if ctx.in_group and not await require_coach(ctx):
         return
     identity = await ensure_identity(ctx)
     minutes = int(CODE_LIFETIME.total_seconds() // 60)
-    message = texts.link_code.format(code=await new_code(ctx, identity), minutes=minutes)
+    message = fill(texts.link_code, code=await new_code(ctx, identity), minutes=minutes)
     if ctx.in_group:
         await link_club(ctx, identity.account_id, ctx.chat)
         ctx.say(
-            texts.linked.format(club=safe_name(ctx.chat.title or "This club"))
+            fill(texts.linked, club=safe_name(ctx.chat.title or "This club"))
             + " I've sent you a code privately for linking your other clubs."
         )
         ctx.say(message, intent=ReplyIntent.PRIVATE)  # a code must never show in a group
@@ -261,7 +262,7 @@ async def _show_current(ctx: TurnContext) -> None:
     if upcoming:
         first = upcoming[0]
         when = challenges.moment_label(first.starts_at, first.timezone)
-        ctx.say(texts.next_challenge.format(title=first.title, when=when))
+        ctx.say(fill(texts.next_challenge, title=first.title, when=when))
     else:
         ctx.say(texts.no_challenge)
 
@@ -309,7 +310,7 @@ async def leaderboard_command(ctx: TurnContext) -> None:
     for challenge in shown[:MAX_BOARDS]:
         st = await standings(ctx.session, challenge)
         buttons = challenges.tap_buttons(challenge.id) if challenge in live else []
-        ctx.say(leaderboard_text(st, ctx.now), buttons=buttons)
+        ctx.say(leaderboard_text(st, ctx.now, ctx.content.clubs), buttons=buttons)
 
 
 # --- Resume / Stop (in the group by a coach, or privately by the coach who set it) ---------
@@ -419,8 +420,10 @@ async def on_membership(
         target = private_chat_id(coach, await session.get(CoachIdentity, coach.id))
         if target is None:
             continue
-        question = content.clubs.resume_question.format(
-            club=safe_name(chat.title or "your club"), title=challenge.title
+        question = fill(
+            content.clubs.resume_question,
+            club=safe_name(chat.title or "your club"),
+            title=challenge.title,
         )
         messages.append(
             outbox.NewMessage(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.content.plural import fill
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, ReplyIntent
 from bot.engine.feature import Handler
@@ -57,7 +58,7 @@ async def remind_command(ctx: TurnContext) -> None:
 async def start_setup(ctx: TurnContext, *, rule: ReminderRule | None = None) -> None:
     if rule is None and len(await rules.rules_of(ctx.session, ctx.user.id)) >= rules.MAX_RULES:
         ctx.say(
-            f"You have {rules.MAX_RULES} reminders, the most I keep. Change or delete one first.",
+            fill(ctx.content.reminders.too_many, count=rules.MAX_RULES),
             buttons=[[ctx.action("My reminders", LIST_ACTION)]],
         )
         return
@@ -237,7 +238,7 @@ async def _save(ctx: TurnContext, when: WeeklyTime, *, rule_id: int | None) -> N
         verb = "Changed"
     elif len(owned) >= rules.MAX_RULES:
         ctx.say(
-            f"You have {rules.MAX_RULES} reminders, the most I keep. Change or delete one first.",
+            fill(ctx.content.reminders.too_many, count=rules.MAX_RULES),
             buttons=[[ctx.action("My reminders", LIST_ACTION)]],
         )
         return

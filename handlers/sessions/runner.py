@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from bot.content.plural import fill
 from bot.content.schema import LEVELS, Level
 from bot.content.session_schema import SessionTemplate
 from bot.content.text import normalise
@@ -158,7 +159,7 @@ async def _build(ctx: TurnContext, template: SessionTemplate, level: Level) -> N
     if plan is None:
         _end(ctx)
         areas = session_views.area_names(sorted(gate.sore_areas))
-        ctx.say(texts.too_few_moves.format(areas=areas))
+        ctx.say(fill(texts.too_few_moves, areas=areas))
         return
     state = RunState(
         phase=Phase.READY,
@@ -232,12 +233,12 @@ async def _hold_answer(
         await _advance(ctx, state, template, done=True, credit=planned)
     elif early:
         counted = int(held)
-        note = texts.hold_ended_early.format(held=counted, planned=planned)
+        note = fill(texts.hold_ended_early, held=counted, planned=planned)
         await _advance(ctx, state, template, done=True, credit=counted, note=note)
     else:
         left = math.ceil(planned - held)
         reply = ctx.say(
-            texts.hold_early.format(seconds=left, held=int(held)),
+            fill(texts.hold_early, seconds=left, held=int(held)),
             title=session_views.title_of(ctx, state),
             buttons=session_views.rows(ctx, state),
         )
@@ -271,8 +272,8 @@ async def _advance(
     leads = [note] if note else []
     if step.kind == "move" and state.step.kind == "move" and state.plan.rest_between_moves:
         leads.append(
-            ctx.content.sessions.texts.rest_between_moves.format(
-                seconds=state.plan.rest_between_moves
+            fill(
+                ctx.content.sessions.texts.rest_between_moves, seconds=state.plan.rest_between_moves
             )
         )
     session_views.show_step(ctx, state, template, " ".join(leads) or None)
@@ -307,7 +308,7 @@ async def _abandon(ctx: TurnContext, state: RunState) -> None:
     _end(ctx)
     text = texts.abandoned
     if saved:
-        text += " " + texts.abandoned_saved.format(done=state.done)
+        text += " " + fill(texts.abandoned_saved, done=state.done)
     ctx.say(text, buttons=[[ctx.action("Start a new session", DIALOG, "start")]])
 
 
@@ -319,8 +320,11 @@ async def _finish(ctx: TurnContext, state: RunState) -> None:
         return
     await _log(ctx, state, completed=True)
     week = await session_logs.completed_this_week(ctx.session, ctx.user, ctx.now)
-    text = texts.finished.format(
-        done=state.done, minutes=minutes(state.work_seconds), week=f"{week} of 2–3 sessions"
+    text = fill(
+        texts.finished,
+        done=state.done,
+        minutes=minutes(state.work_seconds),
+        week=week,
     )
     if week >= GOAL_MIN:
         text += "\n\n" + texts.goal_met
@@ -375,9 +379,9 @@ def _say_refusal(ctx: TurnContext, refusal: Refusal) -> None:
     date = local_label(refusal.checked_at.astimezone(zone))
     if refusal.until is not None:
         until = local_label(refusal.until.astimezone(zone), with_time=True)
-        text = texts.refused_rest.format(date=date, until=until)
+        text = fill(texts.refused_rest, date=date, until=until)
     else:
-        text = texts.refused_escalation.format(date=date, title=refusal.title)
+        text = fill(texts.refused_escalation, date=date, title=refusal.title)
     ctx.say(text, buttons=session_views.check_again(ctx))
 
 
@@ -392,8 +396,8 @@ def _show(ctx: TurnContext, state: RunState, template: SessionTemplate) -> None:
     elif state.phase == Phase.PAUSED:
         ctx.say(ctx.content.sessions.texts.paused, buttons=session_views.rows(ctx, state))
     elif state.phase == Phase.OPEN:
-        text = ctx.content.sessions.texts.open_session.format(
-            done=state.done, total=state.total_moves
+        text = fill(
+            ctx.content.sessions.texts.open_session, done=state.done, total=state.total_moves
         )
         ctx.say(text, buttons=session_views.rows(ctx, state))
     else:

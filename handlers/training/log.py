@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.content.plural import fill
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import ReplyIntent
 from handlers.training import store, views
@@ -81,7 +82,7 @@ async def _ask_to_save(ctx: TurnContext) -> None:
     texts = ctx.content.training.texts
     summary = await _summary(ctx, ctx.dialog.data["run"])
     ctx.say(
-        texts.confirm.format(summary=summary),
+        fill(texts.confirm, summary=summary),
         buttons=[
             [
                 ctx.choice(texts.save_button, SAVE),
@@ -149,7 +150,7 @@ async def _save(ctx: TurnContext, run: dict[str, Any], edit: int | None) -> None
         )
         run_id = saved.id
     await ctx.session.flush()
-    lines = [texts.saved.format(summary=await _summary(ctx, run))]
+    lines = [fill(texts.saved, summary=await _summary(ctx, run))]
     lines += await load_warnings(ctx)
     ctx.say(
         "\n\n".join(lines),
@@ -218,4 +219,4 @@ async def units_command(ctx: TurnContext) -> None:
         ctx.say(texts.units_help, intent=_intent(ctx))
         return
     (await store.prefs(ctx.session, ctx.user.id)).units = unit
-    ctx.say(texts.units_set.format(unit=unit), intent=_intent(ctx))
+    ctx.say(fill(texts.units_set, unit=unit), intent=_intent(ctx))

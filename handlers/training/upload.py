@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import ReplyIntent
 from handlers.training import store, views
@@ -46,7 +47,7 @@ async def upload_command(ctx: TurnContext) -> None:
         data, activity = await asyncio.to_thread(_read, raw)
     except ActivityError as error:
         message = getattr(texts, f"upload_{error.reason}")
-        ctx.say(message.format(sport=error.sport) if error.sport else message, intent=intent)
+        ctx.say(fill(message, sport=error.sport) if error.sport else message, intent=intent)
         return
     except OSError:
         ctx.say(texts.upload_missing, intent=intent)
@@ -78,7 +79,7 @@ async def upload_command(ctx: TurnContext) -> None:
         elevation_gain_m=run.elevation_gain_m,
         with_time=True,
     )
-    lines = [texts.saved.format(summary=summary), *await load_warnings(ctx)]
+    lines = [fill(texts.saved, summary=summary), *await load_warnings(ctx)]
     ctx.say(
         "\n\n".join(lines),
         buttons=[[ctx.action(texts.undo_button, UNDO_ACTION, str(run.id))]],
