@@ -188,7 +188,13 @@ async def test_the_replace_question_is_asked_again_when_what_is_set_changed(
     await coach.press_payload(replace)
     assert "**Bridge week**" in coach.text() and "already set" in coach.text()
     assert await live(world) == {"Bridge week": "active"}  # not replaced unseen
-    await coach.press("Replace with the new one")
+    await coach.say("hmm")  # typed: the question again
+    assert "**Bridge week**" in coach.text() and "already set" in coach.text()
+    await other.say("/challenge")
+    await other.press("Stop")  # and now nothing is in the way
+    await coach.say("hmm")
+    assert coach.labels() == ["Start now", "Cancel"]  # back to the preview
+    await coach.press("Start now")
     assert await live(world) == {DEAD_BUG: "active"}
 
 

@@ -17,6 +17,7 @@ from bot.engine.events import ReplyIntent
 from bot.engine.understanding import understand
 from bot.storage.models import Chat, User
 from tests.harness import ChatHarness, Person
+from tests.test_dialog_state_models import EXAMPLES
 
 
 def _phrases(language: Language) -> list[tuple[str, str, str]]:
@@ -71,9 +72,10 @@ async def _open(person: Person, kind: str, harness: ChatHarness) -> None:
         )
         assert user is not None and chat is not None
         key = DialogKey(user.id, chat.id, person.thread)
-        await dialog_store.save(
-            session, key, None, ActiveDialog(kind, payloads.new_nonce()), engine.clock()
-        )
+        # A typed dialog keeps its model (the round-trip test's example of it); others a dict.
+        data = EXAMPLES[kind].model_copy(deep=True) if kind in EXAMPLES else {}
+        dialog = ActiveDialog(kind, payloads.new_nonce(), 0, data)
+        await dialog_store.save(session, key, None, dialog, engine.clock())
 
 
 def _states(harness: ChatHarness) -> list[str]:

@@ -79,6 +79,19 @@ async def test_done_right_after_start_keeps_the_hold_open_and_says_what_is_left(
     assert after.work_seconds == before.work_seconds + planned
 
 
+async def test_words_typed_during_a_hold_show_the_time_left_not_a_new_timer(
+    quick_bot: ChatHarness, clock: FakeClock, content: ContentBundle
+) -> None:
+    ann = quick_bot.person()
+    before = await _to_first_hold(ann, clock, content)
+    planned = before.move.work_seconds(3)
+    await ann.press("Start")
+    clock.advance(seconds=planned - 8)
+    await ann.say("how long?")
+    assert "Please use the buttons" in ann.text()
+    assert _last(ann).countdown_seconds == 8 and ann.labels() == ["Done", "End early", "Stop"]
+
+
 async def test_end_early_counts_only_the_seconds_held(
     quick_bot: ChatHarness, clock: FakeClock, content: ContentBundle
 ) -> None:

@@ -448,7 +448,12 @@ async def _on_replace(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInp
         ctx.say(texts.kept)
         return
     if answer.choice != REPLACE:
-        _ask_replace(ctx, draft, await _in_the_way(ctx, draft))
+        found = await _in_the_way(ctx, draft)
+        if found:
+            _ask_replace(ctx, draft, found)
+        else:  # nothing is in the way any more: back to the preview
+            draft.stage = Stage.CONFIRM
+            _ask_confirm(ctx, draft)
         return
     if not await is_coach(ctx):
         ctx.end_dialog()

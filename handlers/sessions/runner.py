@@ -392,7 +392,9 @@ def _show(ctx: TurnContext, state: RunState, template: SessionTemplate) -> None:
     elif state.phase == Phase.READY:
         session_views.overview(ctx, state, template)
     elif state.phase == Phase.HOLD:
-        session_views.show_hold(ctx, state)
+        # The timer runs on from the hold's Start: what is left of it, not a fresh one.
+        left = math.ceil(_planned(state) - _seconds_since(ctx, state.hold_started_at))
+        session_views.show_hold(ctx, state, max(1, left) if state.hold_started_at else None)
     elif state.phase == Phase.PAUSED:
         ctx.say(ctx.content.sessions.texts.paused, buttons=session_views.rows(ctx, state))
     elif state.phase == Phase.OPEN:

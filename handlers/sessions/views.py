@@ -160,7 +160,8 @@ def show_step(
     ctx.say("\n\n".join(parts), title=_name(card, state), buttons=rows(ctx, state), image=image)
 
 
-def show_hold(ctx: TurnContext, state: RunState) -> None:
+def show_hold(ctx: TurnContext, state: RunState, left: int | None = None) -> None:
+    """The hold's timer: the whole hold at its Start, or the `left` seconds of one running."""
     move = state.move
     hold = f"{move.amount} s" + (
         " on each side (switch halfway through the timer)" if move.per_side else ""
@@ -170,7 +171,7 @@ def show_hold(ctx: TurnContext, state: RunState) -> None:
         title=title_of(ctx, state),
         buttons=rows(ctx, state),
     )
-    reply.countdown_seconds = move.amount * (2 if move.per_side else 1)
+    reply.countdown_seconds = move.amount * (2 if move.per_side else 1) if left is None else left
 
 
 def title_of(ctx: TurnContext, state: RunState) -> str:
