@@ -91,7 +91,7 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "stepped_up": {"pct"},
     "rest_between_moves": {"seconds"},
     "hold_go": {"hold"},
-    "hold_early": {"seconds", "held"},
+    "hold_early": {"seconds"},
     "hold_ended_early": {"held", "planned"},
     "round_rest": {"round", "rounds", "seconds", "next"},
     "open_session": {"done", "total"},

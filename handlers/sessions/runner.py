@@ -238,7 +238,7 @@ async def _hold_answer(
     else:
         left = math.ceil(planned - held)
         reply = ctx.say(
-            fill(texts.hold_early, seconds=left, held=int(held)),
+            fill(texts.hold_early, seconds=left),
             title=session_views.title_of(ctx, state),
             buttons=session_views.rows(ctx, state),
         )
