@@ -230,7 +230,8 @@ async def _hold_answer(
         state.hold_started_at = ctx.now
     held = _seconds_since(ctx, state.hold_started_at)
     if held + HOLD_GRACE_SECONDS >= planned:
-        await _advance(ctx, state, template, done=True, credit=planned)
+        # The seconds held, to the whole second: the plan's at most.
+        await _advance(ctx, state, template, done=True, credit=min(planned, math.ceil(held)))
     elif early:
         counted = int(held)
         note = fill(texts.hold_ended_early, held=counted, planned=planned)
