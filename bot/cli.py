@@ -126,12 +126,13 @@ def _stdin_is_a_device() -> bool:
 
 def _content_check(folder: Path) -> int:
     from bot.content.bundle import load_content
+    from bot.content.plural import form
 
     bundle, problems = load_content(folder)
     for problem in problems:
         print(problem)
     if bundle is None:
-        print(f"{len(problems)} problem(s) in {folder}", file=sys.stderr)
+        print(f"{form(len(problems), '# problem|# problems')} in {folder}", file=sys.stderr)
         return 1
     print(f"{folder}: content is valid ({len(bundle.cards)} cards)")
     return 0

@@ -94,10 +94,16 @@ async def logs_of(engine: Engine, user: User) -> list[SessionLog]:
         return list(rows)
 
 
-async def press_through(person: Person, limit: int = 60) -> None:
-    """From the overview (or any step), press the forward button of each step to the end."""
+async def press_through(person: Person, limit: int = 60, *, step_seconds: float = 0) -> None:
+    """From the overview (or any step), press the forward button of each step to the end, as
+    a person following the timers would: every countdown shown (warm-up, hold, rest) is
+    waited out on the engine's fake clock, and each untimed step takes `step_seconds`."""
+    clock = person.harness.engine.clock
     for _ in range(limit):
         labels = person.labels()
+        if isinstance(clock, FakeClock) and person.last_turn is not None:
+            timed = person.last_turn.replies[-1].countdown_seconds
+            clock.advance(seconds=timed if timed else step_seconds)
         if "Next round" in labels:
             await person.press("Next round")
         elif "Done" in labels:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import sqlite3
 import subprocess
 import sys
@@ -104,7 +105,7 @@ def test_content_check_of_a_missing_folder(
     assert main(["content", "check", str(tmp_path / "nowhere")]) == 1
     out, err = capsys.readouterr()
     assert f"{tmp_path / 'nowhere' / 'cards'}:1: folder is missing" in out
-    assert "problem(s)" in err
+    assert re.search(r"^\d+ problems? in ", err, re.M) and "(s)" not in err
 
 
 def test_no_subcommand_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

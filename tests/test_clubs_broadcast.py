@@ -81,9 +81,9 @@ async def test_broadcast_to_clubs_on_two_platforms_with_a_delivery_report(
     await kim_dc.press("An exercise card")
     await kim_dc.press("Plank")
     preview = kim_dc.text()
-    assert "goes to 3 club(s)" in preview and "I'm no longer in ghost-club (discord)" in preview
+    assert "goes to 3 clubs" in preview and "I'm no longer in ghost-club (discord)" in preview
     assert "Long run on Sunday" in preview and "Plank" in preview
-    send = kim_dc.button("Send to 3 club(s)").payload
+    send = kim_dc.button("Send to 3 clubs").payload
 
     # Someone else pressing kim's confirm button sends nothing.
     stranger = world.person("mallory", platform="discord")
@@ -94,7 +94,7 @@ async def test_broadcast_to_clubs_on_two_platforms_with_a_delivery_report(
         Delivery(DeliveryStatus.FAILED, error="chat not found")
     )
     await kim_dc.press_payload(send)
-    assert "Sending to 3 club(s) now" in kim_dc.text()
+    assert "Sending to 3 clubs now" in kim_dc.text()
     await kim_dc.press_payload(send)  # a replayed confirm: the dialog has ended
     assert await count(world, Broadcast) == 1
 
@@ -133,7 +133,7 @@ async def test_a_broadcast_challenge_starts_in_every_club(world: World, clock: F
     await coach.say("/broadcast Side planks this week, everyone!")
     await coach.press("A challenge")
     await coach.press("Side plank: 3 × 30 s a side")
-    await coach.press("Send to 2 club(s)")
+    await coach.press("Send to 2 clubs")
     posts = await world.tick()
     assert len(posts) == 2
     north = next(m.reply for m in posts if m.chat_id == group_chat("north"))

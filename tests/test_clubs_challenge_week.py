@@ -27,6 +27,7 @@ def world(engine: Engine, clock: FakeClock) -> World:
 
 async def set_weekly_plank_ladder(coach: Member) -> None:
     await coach.say("/challenge")
+    await coach.press("New challenge")
     await coach.press(PLANK)
     await coach.say("Europe/Berlin")  # the club's zone, typed instead of a day
     assert "Times are now in Europe/Berlin" in coach.text()
@@ -92,8 +93,8 @@ async def test_a_challenge_week_from_post_to_summary(world: World, clock: FakeCl
     await eve.press_payload(f"{DONE_ACTION}:99999")
     assert "another chat" in eve.text()
     outsider = world.person("olga", group="tuesday-runners", admin=True, platform="telegram")
-    await outsider.say("/challenge")
-    for label in (PLANK, "Today", "Now", "1 week", "Just once", "Schedule it"):
+    await outsider.say("/challenge new")
+    for label in (PLANK, "Today", "Now", "1 week", "Just once", "Start now"):
         await outsider.press(label)
     other = next(c for c in await world.challenges() if c.id != challenge.id)
     await eve.press_payload(f"{DONE_ACTION}:{other.id}")
@@ -154,8 +155,8 @@ async def test_leaderboard_shows_only_challenge_activity(world: World, clock: Fa
     sam = world.person("sam", group="harriers")
     sam_private = world.person("sam")
     await sam_private.say("my abs are sore after my long run")  # a private triage begins
-    await coach.say("/challenge")
-    for label in ("Dead-bug form week", "Today", "Now", "1 week", "Just once", "Schedule it"):
+    await coach.say("/challenge new")
+    for label in ("Dead-bug form week", "Today", "Now", "1 week", "Just once", "Start now"):
         await coach.press(label)
     [post] = await world.tick()
     await sam.press_payload(buttons(post.reply)["Done today"])
@@ -172,7 +173,7 @@ async def test_outage_longer_than_the_challenge_never_posts_it_late(
     world: World, clock: FakeClock
 ) -> None:
     coach = world.person("coach", group="harriers", admin=True)
-    await coach.say("/challenge")
+    await coach.say("/challenge new")
     for label in ("Dead-bug form week", "Tomorrow", "07:00", "3 days", "Just once"):
         await coach.press(label)
     await coach.press("Schedule it")

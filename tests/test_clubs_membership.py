@@ -5,11 +5,12 @@ only for that coach (or a coach in the group), and a resumed challenge carries o
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.engine.engine import Engine
 from bot.engine.events import Reply
-from bot.storage.models import Chat
+from bot.storage.models import Chat, User
+from handlers.clubs import challenges
 from handlers.clubs.challenges import RESUME_ACTION
 from tests.clubs_world import Member, World, dm_chat, group_chat
 from tests.harness import FakeClock
@@ -23,9 +24,37 @@ def world(engine: Engine, clock: FakeClock) -> World:
 
 
 async def start_now(coach: Member, title: str = PLANK, repeat: str = "Just once") -> None:
-    await coach.say("/challenge")
-    for label in (title, "Today", "Now", "1 week", repeat, "Schedule it"):
+    await coach.say("/challenge new")
+    for label in (title, "Today", "Now", "1 week", repeat, "Start now"):
         await coach.press(label)
+
+
+async def second_running(world: World, coach: Member, template_id: str) -> None:
+    """A second challenge running beside the first in one club, weekly, its post queued: what
+    a release before one-challenge-at-a-time could leave (the set-up now asks to replace)."""
+    template = world.engine.content.challenges[template_id]
+    async with world.sessions() as session, session.begin():
+        chat = await session.scalar(
+            select(Chat).where(Chat.platform_chat_id == group_chat(coach.group or ""))
+        )
+        user = await session.scalar(
+            select(User).where(User.platform == coach.platform, User.platform_user_id == coach.user)
+        )
+        assert chat is not None and user is not None
+        plan = challenges.Plan(
+            title=template.name,
+            details=template.details(),
+            template_id=template.id,
+            target_days=template.target_days,
+            days=7,
+            timezone="UTC",
+            starts_at=world.clock.now,
+            repeat_weekly=True,
+        )
+        challenge = await challenges.create(session, chat, user.id, plan, world.clock.now)
+        await challenges.queue_post(
+            session, challenge, chat, world.engine.content.clubs, world.clock.now
+        )
 
 
 def payload(reply: Reply, label: str) -> str:
@@ -44,7 +73,7 @@ async def test_removed_mid_challenge_then_added_back_and_resumed(
     await bob.press_payload(done)
 
     # A second challenge's post is queued but not yet delivered when the bot is removed.
-    await start_now(anna, "Dead-bug form week", repeat="Every week")
+    await second_running(world, anna, "dead_bug_form_week")
     await world.bot_membership("telegram", "harriers", member=False)
     statuses = {c.title: (c.status, c.paused_from) for c in await world.challenges()}
     assert statuses == {PLANK: ("paused", "active"), "Dead-bug form week": ("paused", "active")}
@@ -144,7 +173,7 @@ async def test_a_removal_the_sender_found_pauses_before_the_start(
 ) -> None:
     """The same before the first post: the challenge waits, and nothing goes to the chat."""
     anna = world.person("anna", group="harriers", admin=True)
-    await anna.say("/challenge")
+    await anna.say("/challenge new")
     for label in (PLANK, "Tomorrow", "07:00", "1 week", "Just once", "Schedule it"):
         await anna.press(label)
     assert await removed_unheard_until(world, clock, days=1) == ("paused", "scheduled")

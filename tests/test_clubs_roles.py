@@ -50,7 +50,7 @@ async def test_chat_admins_coach_and_members_are_refused(
     world: World, platform: str, admin: bool | None, may: bool
 ) -> None:
     person = world.person("pat", group="harriers", admin=admin, platform=platform)
-    await person.say("/challenge")
+    await person.say("/challenge new")
     assert (person.dialog == DIALOG) is may
     assert (REFUSAL in person.text()) is not may
 
@@ -68,7 +68,7 @@ async def test_a_granted_coach_is_a_coach_until_the_role_is_taken_back(world: Wo
     assert "Bob is now a coach of this club" in anna.text()
     await anna.say("/coach add Bob")
     assert "already a coach" in anna.text()
-    await bob.say("/challenge")
+    await bob.say("/challenge new")
     assert bob.dialog == DIALOG
     await bob.say("/cancel")
     await anna.say("/coach list")
@@ -78,13 +78,13 @@ async def test_a_granted_coach_is_a_coach_until_the_role_is_taken_back(world: Wo
     assert "no coach role that a coach granted" in bob.text()
     await anna.say("/coach remove bob")
     assert "no longer a coach" in anna.text()
-    await bob.say("/challenge")
+    await bob.say("/challenge new")
     assert REFUSAL in bob.text() and bob.dialog is None
 
 
 async def test_the_role_is_checked_again_when_the_challenge_is_confirmed(world: World) -> None:
     anna = world.person("anna", group="harriers", admin=True)
-    await anna.say("/challenge")
+    await anna.say("/challenge new")
     for label in ("Dead-bug form week", "Tomorrow", "07:00", "1 week", "Just once"):
         await anna.press(label)
     confirm = anna.button("Schedule it").payload

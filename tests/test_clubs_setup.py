@@ -39,7 +39,7 @@ def test_not_times(typed: str) -> None:
 
 async def test_typed_time_zone_and_past_times(world: World, clock: FakeClock) -> None:
     coach = world.person("coach", group="harriers", admin=True)
-    await coach.say("/challenge")
+    await coach.say("/challenge new")
     await coach.press("Dead-bug form week")
     await coach.say("Atlantis/Lost")
     assert "I didn't understand “Atlantis/Lost”" in coach.text()
@@ -61,8 +61,13 @@ async def test_typed_time_zone_and_past_times(world: World, clock: FakeClock) ->
 
 async def test_a_custom_challenge_with_its_own_target(world: World) -> None:
     coach = world.person("coach", group="harriers", admin=True)
-    await coach.say("/challenge")
+    await coach.say("/challenge new")
     await coach.press("Write my own")
+    assert "short title" in coach.text()
+    await coach.say("x" * 61)
+    assert "keep the title to 60" in coach.text()
+    await coach.say("Bridge week")
+    assert "Now the challenge itself" in coach.text()
     await coach.say("hi")
     assert "Please type the challenge" in coach.text()
     await coach.say("x" * 301)
@@ -79,12 +84,14 @@ async def test_a_custom_challenge_with_its_own_target(world: World) -> None:
     await coach.press("Schedule it")
     [challenge] = await world.challenges()
     assert (challenge.template_id, challenge.target_days, challenge.days) == (None, 3, 5)
+    assert challenge.title == "Bridge week"
+    assert challenge.details == "20 glute bridges and a 30-second side plank each side"
     assert challenge.repeat_weekly and challenge.series_id == challenge.id
 
 
 async def test_two_weeks_scale_the_goal_and_skip_the_repeat_question(world: World) -> None:
     coach = world.person("coach", group="harriers", admin=True)
-    await coach.say("/challenge")
+    await coach.say("/challenge new")
     for label in ("Plank ladder: 3 × 45 s daily", "Tomorrow", "07:00", "2 weeks"):
         await coach.press(label)
     assert "Goal:** 10 of 14 days" in coach.text()
@@ -93,7 +100,7 @@ async def test_two_weeks_scale_the_goal_and_skip_the_repeat_question(world: Worl
 
 async def test_cancel_and_stale_buttons_change_nothing(world: World) -> None:
     coach = world.person("coach", group="harriers", admin=True)
-    await coach.say("/challenge")
+    await coach.say("/challenge new")
     await coach.press("Dead-bug form week")
     stale = coach.button("Tomorrow").payload
     await coach.press("Tomorrow")
@@ -131,8 +138,8 @@ async def test_a_discord_coach_gets_the_report_once_their_private_chat_is_known(
     world: World, clock: FakeClock
 ) -> None:
     coach = world.person("dora", group="trail", admin=True, platform="discord")
-    await coach.say("/challenge")
-    for label in ("Dead-bug form week", "Today", "Now", "3 days", "Just once", "Schedule it"):
+    await coach.say("/challenge new")
+    for label in ("Dead-bug form week", "Today", "Now", "3 days", "Just once", "Start now"):
         await coach.press(label)
     assert "I don't know your private chat yet" in coach.text()
     await world.person("dora", platform="discord").say("/coach")  # learnt here
@@ -145,7 +152,7 @@ async def test_a_coach_stops_a_running_challenge_from_the_group(
     world: World, clock: FakeClock
 ) -> None:
     coach = world.person("coach", group="harriers", admin=True)
-    await coach.say("/challenge")
+    await coach.say("/challenge new")
     for label in ("Dead-bug form week", "Tomorrow", "07:00", "1 week", "Every week"):
         await coach.press(label)
     await coach.press("Schedule it")

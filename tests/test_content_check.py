@@ -70,7 +70,8 @@ def _check(folder: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, Found
         if file.parent == folder / "cards" or file in (folder / "cards", folder / "texts.yaml"):
             problems.append((file.name, int(m["line"]), m["message"]))
     if code:
-        assert f"problem(s) in {folder}" in err
+        count = len(out.splitlines())
+        assert f"{count} problem{'' if count == 1 else 's'} in {folder}" in err
     return code, problems
 
 

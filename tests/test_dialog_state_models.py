@@ -69,6 +69,8 @@ EXAMPLES: dict[str, StateModel] = {
         skipped=1,
         work_seconds=141,
         started_at=datetime(2026, 11, 23, 8, 51, 7, tzinfo=UTC),
+        step_started_at=datetime(2026, 11, 23, 8, 58, 30, tzinfo=UTC),
+        hold_started_at=datetime(2026, 11, 23, 8, 59, 1, 250000, tzinfo=UTC),
         resume_to=Phase.HOLD,
         offer=121,
         stepped_up=10,
@@ -91,6 +93,7 @@ EXAMPLES: dict[str, StateModel] = {
         days=14,
         target=8,
         repeat=True,
+        replacing=[3, 5],
     ),
     "club_broadcast": BroadcastDraft(
         stage=BroadcastStage.PREVIEW,

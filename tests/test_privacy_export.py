@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot import privacy
 from bot.content.bundle import ContentBundle
+from bot.content.plural import fill
 from bot.engine.events import ReplyIntent
 from bot.storage.db import make_sessionmaker
 from bot.storage.models import CheckIn, TriageReport
@@ -119,10 +120,11 @@ async def test_the_privacy_centre_lists_what_is_kept_and_changes_the_choice(
     shown = zoe.text()
     for kind in ("1 soreness check result", "1 reminder", "1 follow-up question"):
         assert kind in shown
-    assert centre.soreness_kept.format(days=content.triage.detail_retention_days) in shown
+    assert fill(centre.soreness_kept, days=content.triage.detail_retention_days) in shown
     # Stop keeping: the kept results and their pending follow-ups go too.
     await zoe.press(centre.stop_button)
-    assert centre.stopped.format(count=1) in zoe.text()
+    assert fill(centre.stopped, count=1) in zoe.text()
+    assert "the 1 result I had" in zoe.text()
     sessions = make_sessionmaker(db)
     zoe_id = (await user_row(sessions, ZOE)).id
     async with sessions() as session:

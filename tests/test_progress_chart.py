@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -13,7 +14,7 @@ from bot.engine.events import ReplyIntent
 from handlers.progress import chart as progress_chart
 from handlers.progress.commands import chart_path
 from handlers.sessions.progression import Week
-from tests.harness import FakeClock, Person
+from tests.harness import ChatHarness, FakeClock, Person
 from tests.sessions_support import add_log, press_through, session_bot, user_of
 
 BARS = {progress_chart.BAR_MET, progress_chart.BAR_BELOW}
@@ -83,7 +84,7 @@ async def test_streak_and_progression_note(
     for days_ago in (13, 10, 6, 3):
         await add_log(bot.engine, user, clock.now - timedelta(days=days_ago))
     await ann.say("/progress")
-    assert "Streak: 2 week(s)" in ann.text()
+    assert "Streak: 2 weeks in a row" in ann.text()
     assert "about 10 % bigger" in ann.text()
 
 
@@ -118,3 +119,66 @@ async def test_an_unwritable_data_folder_still_gives_the_numbers(
     assert ann.last_turn is not None
     [reply] = ann.last_turn.replies
     assert reply.image is None and "This week: 1 of 2–3 sessions" in reply.text
+
+
+async def _chart_weeks(
+    bot: ChatHarness, person: Person, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[Week], str]:
+    """/progress, returning the weeks the chart was drawn from and its caption."""
+    drawn: dict[str, object] = {}
+    render = progress_chart.render
+
+    def spy(weeks: list[Week], path: Path, title: str, caption: str = "") -> Path:
+        drawn.update(weeks=weeks, caption=caption)
+        return render(weeks, path, title, caption)
+
+    monkeypatch.setattr(progress_chart, "render", spy)
+    await person.say("/progress")
+    weeks = drawn["weeks"]
+    caption = drawn["caption"]
+    assert isinstance(weeks, list) and isinstance(caption, str)
+    return weeks, caption
+
+
+@pytest.mark.parametrize(
+    ("zone", "finished", "local_day", "week_of"),
+    [
+        # Sunday evening in New York is already Monday in UTC: still the week of Mon 30 Nov.
+        ("America/New_York", datetime(2026, 12, 7, 2, 40, tzinfo=UTC), "Sun 06 Dec", "30 Nov"),
+        # Sunday morning in Auckland is Saturday in UTC: the same week.
+        ("Pacific/Auckland", datetime(2026, 12, 5, 20, 40, tzinfo=UTC), "Sun 06 Dec", "30 Nov"),
+        # Just after midnight on Monday in Auckland is Sunday in UTC: the next week.
+        ("Pacific/Auckland", datetime(2026, 12, 6, 11, 40, tzinfo=UTC), "Mon 07 Dec", "07 Dec"),
+    ],
+)
+async def test_a_session_counts_in_its_own_local_week_and_the_label_is_that_weeks_monday(
+    sqlite_db: AsyncEngine,
+    content: ContentBundle,
+    clock: FakeClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    zone: str,
+    finished: datetime,
+    local_day: str,
+    week_of: str,
+) -> None:
+    bot = session_bot(sqlite_db, content, clock, tmp_path)
+    ann = bot.person()
+    await ann.say(f"/timezone {zone}")
+    # A real session through the chat, finishing at `finished` (each step a minute or its timer).
+    clock.now = finished - timedelta(minutes=14)
+    await ann.say("/session")
+    await ann.press("Beginner")
+    await press_through(ann, step_seconds=25)
+    assert abs((clock.now - finished).total_seconds()) < 3600
+    clock.now = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)  # Wednesday, everywhere
+
+    weeks, caption = await _chart_weeks(bot, ann, monkeypatch)
+    assert f"• {local_day}:" in ann.text()
+    [counted] = [w for w in weeks if w.sessions]
+    assert progress_chart.week_label(counted) == week_of
+    assert counted.start.weekday() == 0 and counted.start <= date(2026, 12, 9)
+    assert counted.start <= date.fromisoformat(f"2026-12-{local_day[4:6]}")
+    assert counted.start + timedelta(days=6) >= date.fromisoformat(f"2026-12-{local_day[4:6]}")
+    assert [w.start for w in weeks][-1] == date(2026, 12, 7)  # this week, last
+    assert zone in caption and "Monday to Sunday" in caption

@@ -42,7 +42,7 @@ RECIPES: dict[str, Recipe] = {
     # Declining to keep soreness checks (typed at the consent question) makes /session ask.
     "session_screen": Recipe((("dm", "/sore"), ("dm", "no"), ("dm", "/session"))),
     "remind": Recipe((("dm", "/remind"),), answer="Europe/Berlin"),
-    "club_challenge": Recipe((("club", "/challenge"),)),
+    "club_challenge": Recipe((("club", "/challenge new"),)),
     "club_broadcast": Recipe((("club", "/coach link"), ("dm", "/broadcast"))),
 }
 KINDS = sorted(set(RECIPES) | set(build_router().dialogs))

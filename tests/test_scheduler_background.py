@@ -114,7 +114,7 @@ async def test_club_posts_go_out_through_the_apps_sweep_hooks(
     engine = build_engine(sessions, content, clock=clock)
     clock.now = utc(2026, 11, 23, 8)
     coach = ChatHarness(engine).person("anna", group="harriers", admin=True)
-    await coach.say("/challenge")
+    await coach.say("/challenge new")
     for label in ("Plank ladder: 3 × 45 s daily", "Tomorrow", "07:00", "1 week", "Just once"):
         await coach.press(label)
     await coach.press("Schedule it")

@@ -68,7 +68,7 @@ async def test_a_whole_session_from_level_to_log(bot: ChatHarness, content: Cont
 
 
 async def test_hold_moves_run_a_timer_and_easier_harder_swap_the_text(
-    quick_bot: ChatHarness, content: ContentBundle
+    quick_bot: ChatHarness, content: ContentBundle, clock: FakeClock
 ) -> None:
     ann = quick_bot.person()
     await _ready(ann, "Intermediate")
@@ -99,7 +99,8 @@ async def test_hold_moves_run_a_timer_and_easier_harder_swap_the_text(
     assert timer.countdown_seconds is not None
     seconds = timer.countdown_seconds // (2 if card.dose.per_side else 1)
     assert f"{seconds} s" in timer.text
-    assert ann.labels() == ["Done", "Stop"]
+    assert ann.labels() == ["Done", "End early", "Stop"]
+    clock.advance(seconds=timer.countdown_seconds)
     await ann.press("Done")
     assert "Rest about" in ann.text()
 

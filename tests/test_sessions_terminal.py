@@ -19,9 +19,10 @@ from bot.adapters.terminal import TerminalChat
 from tests.harness import ChatHarness
 
 CORECOACH = Path(sys.executable).parent / "corecoach"
-# "Start" then "Done" moves any step on: a timed move starts its timer and is done; elsewhere
-# the word that is not offered is answered with the buttons again. The session has 18 steps.
-FORWARD = "Start\nDone\n" * 24
+# "Start", "End early", "Done" moves any step on: a timed move starts its timer and is ended
+# early (a script cannot wait for a hold, and Done before the timer is up keeps it open);
+# elsewhere a word that is not offered is answered with the buttons again. 18 steps.
+FORWARD = "Start\nEnd early\nDone\n" * 24
 
 
 def _run(tmp_path: Path, stdin: str, *args: str) -> subprocess.CompletedProcess[str]:

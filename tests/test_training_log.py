@@ -134,7 +134,7 @@ async def test_week_compares_and_warns_once(quick_bot: ChatHarness, clock: FakeC
     clock.advance(days=3)  # this Monday: 40 km last week
     await _log(ann, "ran 30 km long")
     await ann.say("/week")
-    assert "1 runs, **30.0 km**" in ann.text() and "40.0 km" in ann.text()
+    assert "1 run, **30.0 km**" in ann.text() and "40.0 km" in ann.text()
     clock.advance(days=1)
     await ann.say("ran 20 km easy")
     await ann.press("Save")

@@ -50,6 +50,23 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "link_code": frozenset({"code", "minutes"}),
     "linked": frozenset({"club"}),
     "report_unreachable": frozenset(),
+    "next_challenge": frozenset({"title", "when"}),
+    "custom_title": frozenset({"max"}),
+    "custom_body": frozenset({"max"}),
+    "replace_question": frozenset({"current", "count", "new"}),
+    "replaced": frozenset({"titles"}),
+    "goal": frozenset({"target", "days"}),
+    "day_count": frozenset({"n"}),
+    "streak_days": frozenset({"n"}),
+    "report_joined": frozenset({"joined", "seen"}),
+    "target_question": frozenset({"days"}),
+    "length_days": frozenset({"n"}),
+    "length_weeks": frozenset({"n"}),
+    "broadcast_preview": frozenset({"count", "clubs"}),
+    "broadcast_send": frozenset({"count"}),
+    "broadcast_sending": frozenset({"count"}),
+    "broadcast_skipped": frozenset({"count"}),
+    "broadcast_report": frozenset({"sent", "tz", "count"}),
 }
 
 
@@ -70,8 +87,33 @@ class ClubTexts(Strict):
     ended: Line
     not_started: Line
     paused: Line
+    goal: Line
+    day_count: Line
+    streak_days: Line
+    report_joined: Line
+    target_question: Paragraph
+    target_every_day: ButtonName
+    length_days: ButtonName
+    length_weeks: ButtonName
+    broadcast_preview: Line
+    broadcast_send: ButtonName
+    broadcast_sending: Line
+    broadcast_skipped: Paragraph
+    broadcast_report: Line
     wrong_chat: Line
     no_challenge: Line
+    next_challenge: Line
+    current_lead: Line
+    coach_status_none: Line
+    coach_new_prompt: Paragraph
+    new_challenge_button: ButtonName
+    custom_title: Paragraph
+    custom_body: Paragraph
+    replace_question: Paragraph
+    replace_button: ButtonName
+    keep_button: ButtonName
+    kept: Line
+    replaced: Line
     summary_thanks: Line
     report_unreachable: Paragraph
     resume_question: Paragraph

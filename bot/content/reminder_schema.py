@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import string
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from bot.content.schema import Line, Paragraph, Strict
+from bot.content.schema import Line, Paragraph, Strict, check_placeholders
 
 
 class ReminderButtons(Strict):
@@ -27,6 +27,10 @@ class ReminderTexts(Strict):
     buttons: ReminderButtons
     reminder: Paragraph  # must contain {when}, e.g. "Tuesday 07:00"
     snoozed_reminder: Paragraph
+    # Said when /timezone moves the person's reminders to their new zone: {count}.
+    zone_moved: Line
+    # A new reminder past the most kept: {count}.
+    too_many: Line
     timezone_help: Paragraph
     checkin_offer: Paragraph
     checkin_question: Paragraph
@@ -44,6 +48,13 @@ class ReminderTexts(Strict):
         if fields != {"when"}:
             raise ValueError("must contain {when} and no other {placeholder}")
         return value
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> ReminderTexts:
+        check_placeholders(
+            self, {"reminder": {"when"}, "zone_moved": {"count"}, "too_many": {"count"}}
+        )
+        return self
 
     def reminder_text(self, when: str) -> str:
         return self.reminder.format(when=when)

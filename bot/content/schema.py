@@ -7,7 +7,16 @@ import string
 from collections.abc import Collection, Mapping
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from bot.content.plural import is_forms
 
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]+$", max_length=40)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
@@ -18,9 +27,23 @@ Level = Literal["beginner", "intermediate", "advanced"]
 LEVELS: tuple[Level, ...] = ("beginner", "intermediate", "advanced")
 
 
+def _forms(value: str) -> str:
+    if not is_forms(value):
+        raise ValueError("must be the singular and the plural, as in: # reminder|# reminders")
+    return value
+
+
+# A count's two forms, "one|other" ("#" stands for the number): bot/content/plural.py.
+Forms = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_forms)
+]
+
+
 def check_placeholders(model: BaseModel, allowed: Mapping[str, Collection[str]]) -> None:
     """Every {placeholder} in a text field must be one its code fills in, so a typo in a
-    content file fails the content check instead of a message at run time."""
+    content file fails the content check instead of a message at run time. The only format
+    spec a placeholder may carry is a count's forms, "{count:session|sessions}"
+    (bot/content/plural.py)."""
     for name in type(model).model_fields:
         value = getattr(model, name)
         if not isinstance(value, str):
@@ -28,9 +51,16 @@ def check_placeholders(model: BaseModel, allowed: Mapping[str, Collection[str]])
         permitted = set(allowed.get(name, ()))
         try:
             # A bare "{}" has the name "" and counts as used: .format(**fields) cannot fill it.
-            used = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+            parsed = [(f, spec, conv) for _, f, spec, conv in string.Formatter().parse(value)]
         except ValueError as exc:
             raise ValueError(f"{name}: broken {{placeholder}} ({exc})") from None
+        used = {f for f, _, _ in parsed if f is not None}
+        for field, spec, conversion in parsed:
+            if field is not None and (conversion or (spec and not is_forms(spec))):
+                raise ValueError(
+                    f"{name}: {{{field}:{spec}}} is not a count's forms; write them as "
+                    f"{{{field}:one|other}}, e.g. {{count:session|sessions}}"
+                )
         unknown = used - permitted
         if unknown:
             known = ", ".join(f"{{{p}}}" for p in sorted(permitted)) or "none"
@@ -112,6 +142,15 @@ class PrivacyCentre(Strict):
     forget_button: Line
     now_keeping: Paragraph  # {days}
     stopped: Paragraph  # {count}: soreness check results deleted
+    # Table name → what its rows are called: "# reminder|# reminders" (bot/content/plural.py).
+    kinds: dict[Slug, Forms]
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> PrivacyCentre:
+        check_placeholders(
+            self, {"soreness_kept": {"days"}, "now_keeping": {"days"}, "stopped": {"count"}}
+        )
+        return self
 
 
 class Texts(Strict):

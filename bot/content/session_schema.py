@@ -80,6 +80,9 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "level_set": {"level"},
     "level_current": {"level"},
     "overview_title": {"level", "minutes"},
+    "overview_rounds": {"rounds"},
+    "move_reps": {"amount"},
+    "move_hold": {"amount"},
     "sore_note": {"areas"},
     "too_few_moves": {"areas"},
     "refused_rest": {"date", "until"},
@@ -88,13 +91,18 @@ _PLACEHOLDERS: dict[str, set[str]] = {
     "stepped_up": {"pct"},
     "rest_between_moves": {"seconds"},
     "hold_go": {"hold"},
+    "hold_early": {"seconds"},
+    "hold_ended_early": {"held", "planned"},
     "round_rest": {"round", "rounds", "seconds", "next"},
     "open_session": {"done", "total"},
     "abandoned_saved": {"done"},
     "finished": {"done", "minutes", "week"},
     "progress_week": {"count", "minutes"},
     "progress_streak": {"weeks"},
-    "progress_total": {"count", "minutes"},
+    "progress_total": {"weeks", "count", "minutes"},
+    "chart_weeks": {"zone"},
+    "chart_title": {"weeks"},
+    "progress_line": {"day", "level", "moves", "minutes", "how"},
 }
 
 
@@ -109,6 +117,11 @@ class SessionTexts(Strict):
     level_current: Line
     level_unset: Line
     overview_title: Line
+    overview_rounds: Line
+    move_reps: Line
+    move_hold: Line
+    # After a dose, for moves done on each side; its leading space is kept.
+    per_side: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     form_reminder: Line
     sore_note: Line
     unsure_note: Line
@@ -127,6 +140,9 @@ class SessionTexts(Strict):
     rest_between_moves: Line
     hold_ready: Line
     hold_go: Line
+    # Done before a hold's timer is up; End early, which counts the seconds held.
+    hold_early: Paragraph
+    hold_ended_early: Line
     round_rest: Line
     paused: Line
     open_session: Line
@@ -145,7 +161,11 @@ class SessionTexts(Strict):
     progress_no_streak: Line
     progress_total: Line
     progress_last: Line
+    progress_line: Line  # one of the last sessions
+    progress_finished: Line
+    progress_stopped: Line
     chart_title: Line
+    chart_weeks: Line  # under the chart's title: what a bar and its label stand for
     sources: list[Line] = Field(min_length=1)
 
     @model_validator(mode="after")

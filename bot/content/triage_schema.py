@@ -13,6 +13,7 @@ Every problem is reported with the file and line it comes from.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +22,7 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
+from bot.content.plural import is_forms
 from bot.content.schema import Line, Paragraph, Slug, Strict
 from bot.content.text import normalise
 from bot.content.yamlsource import Loc, Problem, read_yaml, validate
@@ -284,8 +286,18 @@ class TriageTexts(Strict):
     @field_validator("consent_question")
     @classmethod
     def _names_the_retention(cls, text: str) -> str:
-        if "{days}" not in text:
+        try:
+            fields = [(f, spec) for _, f, spec, _ in string.Formatter().parse(text) if f]
+        except ValueError as exc:
+            raise ValueError(f"broken {{placeholder}} ({exc})") from None
+        if "days" not in {f for f, _ in fields}:
             raise ValueError("consent_question must say how long answers are kept: use {days}")
+        for name, spec in fields:
+            if name != "days" or (spec and not is_forms(spec)):
+                shown = f"{name}:{spec}" if spec else name
+                raise ValueError(
+                    f"only {{days}} or {{days:one|other}} may be used, not {{{shown}}}"
+                )
         return text
 
 

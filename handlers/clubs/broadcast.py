@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.challenge_schema import ChallengeTemplate, ClubTexts
+from bot.content.plural import fill
 from bot.content.schema import Card
+from bot.content.text import escape_markup
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.payloads import action_payload
@@ -40,6 +42,8 @@ MAX_TEXT = 1500
 # A club message that could not go out within two days is reported as failed, not sent late.
 STALE_AFTER = timedelta(days=2)
 _NONE, _CARD, _CHALLENGE, _SEND, _CANCEL = "none", "card", "challenge", "send", "cancel"
+# With an attached challenge, for clubs that already have one set (one at a time per club):
+_SEND_REPLACE, _SEND_KEEP = "send_replace", "send_keep"
 _CARD_BUTTON = "card"  # handlers/cards.py's action: shows one card
 
 
@@ -135,7 +139,8 @@ def _take_text(ctx: TurnContext, draft: BroadcastDraft, text: str) -> None:
         )
         ctx.say(problem, buttons=[[ctx.choice("Cancel", _CANCEL)]])
         return
-    draft.stage, draft.text = Stage.ATTACH, text
+    # A coach's words are shown as typed: an asterisk of theirs never becomes bold.
+    draft.stage, draft.text = Stage.ATTACH, escape_markup(text)
     ctx.say(
         "Attach something?",
         buttons=[
@@ -173,8 +178,9 @@ async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
             return
         draft.stage, draft.template = Stage.PREVIEW, template.id
         await _preview(ctx, draft)
-    elif answer.choice == _SEND:  # at the preview, the last stage
-        await _send(ctx, draft)
+    elif answer.choice in (_SEND, _SEND_REPLACE, _SEND_KEEP):  # at the preview, the last stage
+        # Nothing set in a club is replaced unless the coach said so at the preview.
+        await _send(ctx, draft, replace=answer.choice == _SEND_REPLACE)
     else:
         await _preview(ctx, draft)
 
@@ -226,11 +232,9 @@ async def _preview(ctx: TurnContext, draft: BroadcastDraft) -> None:
     message = club_message(draft.text, card, challenge, ctx.content.clubs)
     reachable = [c for c in clubs if c.bot_is_member]
     gone = [c for c in clubs if not c.bot_is_member]
-    lines = [
-        f"**Preview.** This goes to {len(reachable)} club(s): "
-        + ", ".join(club_label(c) for c in reachable)
-        + "."
-    ]
+    texts = ctx.content.clubs
+    clubs_named = ", ".join(club_label(c) for c in reachable)
+    lines = [fill(texts.broadcast_preview, count=len(reachable), clubs=clubs_named)]
     if gone:
         lines.append(
             "I'm no longer in "
@@ -239,14 +243,45 @@ async def _preview(ctx: TurnContext, draft: BroadcastDraft) -> None:
         )
     if card is not None:
         lines.append(f"Attached: a button that opens the **{card.name}** card.")
+    busy = await _clubs_with_a_challenge(ctx, reachable) if template is not None else []
     if template is not None:
         lines.append("Attached: the challenge starts in each club when the message arrives.")
+    if busy:
+        lines.append(
+            "Already set: "
+            + "; ".join(f"**{title}** in {club_label(c)}" for c, title in busy)
+            + ". A club runs one challenge at a time: replace theirs with this one, or keep "
+            "theirs and send those clubs the message alone?"
+        )
     lines += ["———", message.text]
-    buttons = [[ctx.choice(f"Send to {len(reachable)} club(s)", _SEND)]] if reachable else []
+    buttons = []
+    if busy:
+        buttons = [
+            [ctx.choice("Send, replacing theirs", _SEND_REPLACE)],
+            [ctx.choice("Send, keeping theirs", _SEND_KEEP)],
+        ]
+    elif reachable:
+        buttons = [[ctx.choice(fill(texts.broadcast_send, count=len(reachable)), _SEND)]]
     ctx.say("\n\n".join(lines), buttons=[*buttons, [ctx.choice("Cancel", _CANCEL)]])
 
 
-async def _send(ctx: TurnContext, draft: BroadcastDraft) -> None:
+async def _in_the_way(ctx: TurnContext, chat: Chat) -> list[Challenge]:
+    """What an attached challenge, started now for a week, would run alongside in `chat`."""
+    tz = await challenges.last_timezone(ctx.session, chat) or _zone_for(ctx)
+    ends = challenges.ends_at(ctx.now, tz, challenges.DEFAULT_DAYS)
+    return await challenges.in_the_way(ctx.session, chat, ctx.now, ends)
+
+
+async def _clubs_with_a_challenge(ctx: TurnContext, clubs: list[Chat]) -> list[tuple[Chat, str]]:
+    busy = []
+    for chat in clubs:
+        found = await _in_the_way(ctx, chat)
+        if found:
+            busy.append((chat, found[0].title))
+    return busy
+
+
+async def _send(ctx: TurnContext, draft: BroadcastDraft, *, replace: bool) -> None:
     ctx.end_dialog()
     identity = await identity_of(ctx)
     clubs = await _clubs_of(ctx)  # as linked now, not as when the preview was shown
@@ -274,7 +309,13 @@ async def _send(ctx: TurnContext, draft: BroadcastDraft) -> None:
         if not chat.bot_is_member:
             broadcast.skipped += 1
             continue
-        challenge = await _start_challenge(ctx, chat, template) if template else None
+        challenge = None
+        if template is not None:
+            found = await _in_the_way(ctx, chat)
+            for other in found if replace else []:
+                await challenges.stop(ctx.session, other)
+            if replace or not found:
+                challenge = await _start_challenge(ctx, chat, template)
         messages.append(
             outbox.NewMessage(
                 dedupe_key=f"{delivery_prefix(broadcast.id)}{chat.id}",
@@ -286,9 +327,10 @@ async def _send(ctx: TurnContext, draft: BroadcastDraft) -> None:
             )
         )
     await outbox.enqueue(ctx.session, messages, now=ctx.now)
-    lines = [f"Sending to {len(messages)} club(s) now."]
+    texts = ctx.content.clubs
+    lines = [fill(texts.broadcast_sending, count=len(messages))]
     if broadcast.skipped:
-        lines.append(f"{broadcast.skipped} linked club(s) no longer have me, so I skipped them.")
+        lines.append(fill(texts.broadcast_skipped, count=broadcast.skipped))
     lines.append(
         "I'll send you a delivery report when every message has an outcome; "
         "/broadcast status shows the progress."
@@ -343,11 +385,11 @@ async def delivery_counts(session: AsyncSession, broadcast: Broadcast) -> Counts
     )
 
 
-def report_text(broadcast: Broadcast, counts: Counts, tz: str) -> str:
+def report_text(broadcast: Broadcast, counts: Counts, tz: str, texts: ClubTexts) -> str:
     sent = challenges.moment_label(broadcast.created_at, tz)
-    head = (
-        "**Delivery report**" if counts.pending == 0 else "**Delivery so far**"
-    ) + f" for your broadcast of {sent} ({tz}) to {broadcast.clubs} club(s):"
+    head = ("**Delivery report** " if counts.pending == 0 else "**Delivery so far** ") + fill(
+        texts.broadcast_report, sent=sent, tz=tz, count=broadcast.clubs
+    )
     lines = [
         head,
         f"Delivered: {counts.delivered}",
@@ -380,4 +422,4 @@ async def status(ctx: TurnContext) -> None:
         counts = await delivery_counts(ctx.session, latest)
     # The coach's own figures: privately, even when asked in a group.
     intent = ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW
-    ctx.say(report_text(latest, counts, _zone_for(ctx)), intent=intent)
+    ctx.say(report_text(latest, counts, _zone_for(ctx), ctx.content.clubs), intent=intent)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
+from pydantic import Field
+
 from bot.engine.state_model import StateModel
 
 DIALOG = "club_challenge"
@@ -13,13 +15,15 @@ DIALOG = "club_challenge"
 
 class Stage(StrEnum):
     PICK = "pick"  # from the library, or the coach's own words
-    CUSTOM = "custom"  # typing their own
+    CUSTOM = "custom"  # their own: typing its title
+    BODY = "body"  # their own: typing what to do
     DAY = "day"
     TIME = "time"
     LENGTH = "length"
     TARGET = "target"  # own words only: a library challenge scales its weekly target
     REPEAT = "repeat"  # challenges of a week or less
     CONFIRM = "confirm"
+    REPLACE = "replace"  # another challenge is set for the club: replace it, or keep it
 
 
 class ChallengeDraft(StateModel):
@@ -34,3 +38,5 @@ class ChallengeDraft(StateModel):
     days: int = 0
     target: int = 0  # days of Done that reach the goal
     repeat: bool = False
+    # The club's challenges in the way, as shown at the replace-or-keep question.
+    replacing: list[int] = Field(default_factory=list)

@@ -11,6 +11,8 @@ import re
 from datetime import date, datetime, time, timedelta
 
 from bot.content.challenge_schema import ChallengeTemplate
+from bot.content.plural import fill
+from bot.content.text import escape_markup
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button
 from bot.storage.models import Challenge
@@ -27,9 +29,12 @@ CONFIRM = "confirm"
 CANCEL = "cancel"
 ONCE = "once"
 WEEKLY = "weekly"
+REPLACE = "replace"
+KEEP = "keep"
 MAX_CUSTOM = 300
+MAX_TITLE = 60
 PRESET_TIMES = (6 * 60, 7 * 60, 12 * 60, 18 * 60, 19 * 60, 20 * 60)
-LENGTHS = ((7, "1 week"), (14, "2 weeks"), (5, "5 days"), (3, "3 days"))
+LENGTHS = (7, 14, 5, 3)  # days; whole weeks are shown as weeks
 _TIME_RE = re.compile(r"^(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?$")
 _PER_ROW = 3
 
@@ -76,11 +81,13 @@ def _ask_pick(ctx: TurnContext, lead: str = "") -> None:
     ctx.say("\n".join(lines), buttons=buttons)
 
 
-def _ask_custom(ctx: TurnContext, lead: str = "") -> None:
-    prompt = (
-        f"Type the challenge in one message (up to {MAX_CUSTOM} characters), for example "
-        '"20 glute bridges and a 30-second side plank each side, 4 days this week".'
-    )
+def _ask_title(ctx: TurnContext, lead: str = "") -> None:
+    prompt = fill(ctx.content.clubs.custom_title, max=MAX_TITLE)
+    ctx.say(f"{lead}\n\n{prompt}".strip(), buttons=[[_cancel_button(ctx)]])
+
+
+def _ask_body(ctx: TurnContext, lead: str = "") -> None:
+    prompt = fill(ctx.content.clubs.custom_body, max=MAX_CUSTOM)
     ctx.say(f"{lead}\n\n{prompt}".strip(), buttons=[[_cancel_button(ctx)]])
 
 
@@ -126,8 +133,15 @@ def _ask_time(ctx: TurnContext, draft: ChallengeDraft, lead: str = "") -> None:
     ctx.say(text, buttons=[*_rows(buttons), [_cancel_button(ctx)]])
 
 
+def _length_label(ctx: TurnContext, days: int) -> str:
+    texts = ctx.content.clubs
+    if days % 7 == 0:
+        return fill(texts.length_weeks, n=days // 7)
+    return fill(texts.length_days, n=days)
+
+
 def _ask_length(ctx: TurnContext, lead: str = "") -> None:
-    buttons = [ctx.choice(label, f"n{days}") for days, label in LENGTHS]
+    buttons = [ctx.choice(_length_label(ctx, days), f"n{days}") for days in LENGTHS]
     text = f"{lead}\n\nHow long should it run?".strip()
     ctx.say(text, buttons=[*_rows(buttons, 2), [_cancel_button(ctx)]])
 
@@ -135,11 +149,12 @@ def _ask_length(ctx: TurnContext, lead: str = "") -> None:
 def _ask_target(ctx: TurnContext, draft: ChallengeDraft, lead: str = "") -> None:
     days = draft.days
     options = sorted({days, *(n for n in (5, 4, 3, 2, 1) if n < days)}, reverse=True)
-    buttons = [ctx.choice("Every day" if n == days else f"{n} days", f"g{n}") for n in options[:6]]
-    text = (
-        f"{lead}\n\nOn how many of the {days} days should people tap Done to reach the goal? "
-        "Pick one or type a number."
-    ).strip()
+    texts = ctx.content.clubs
+    buttons = [
+        ctx.choice(texts.target_every_day if n == days else fill(texts.length_days, n=n), f"g{n}")
+        for n in options[:6]
+    ]
+    text = f"{lead}\n\n{fill(texts.target_question, days=days)}".strip()
     ctx.say(text, buttons=[*_rows(buttons), [_cancel_button(ctx)]])
 
 
@@ -190,10 +205,12 @@ def _ask_confirm(ctx: TurnContext, draft: ChallengeDraft) -> None:
     )
     repeat = " It starts again every week until a coach stops it." if plan.repeat_weekly else ""
     preview = challenges.post_text(_draft(plan), ctx.content.clubs)
+    # The button says what it does: post now, or later at the time chosen.
+    label = "Start now" if draft.minute is None else "Schedule it"
     ctx.say(
         f"Here's the post I'll send to this group {when}, with **Join** and **Done today** "
         f"buttons.{repeat}\n\n———\n{preview}",
-        buttons=[[ctx.choice("Schedule it", CONFIRM), _cancel_button(ctx)]],
+        buttons=[[ctx.choice(label, CONFIRM), _cancel_button(ctx)]],
     )
 
 
@@ -213,7 +230,9 @@ async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
     if stage == Stage.PICK:
         _on_pick(ctx, draft, answer)
     elif stage == Stage.CUSTOM:
-        _on_custom(ctx, draft, answer)
+        _on_title(ctx, draft, answer)
+    elif stage == Stage.BODY:
+        _on_body(ctx, draft, answer)
     elif stage == Stage.DAY:
         await _on_day(ctx, draft, answer)
     elif stage == Stage.TIME:
@@ -224,14 +243,16 @@ async def on_answer(ctx: TurnContext, answer: DialogInput) -> None:
         _on_target(ctx, draft, answer)
     elif stage == Stage.REPEAT:
         _on_repeat(ctx, draft, answer)
-    else:
+    elif stage == Stage.CONFIRM:
         await _on_confirm(ctx, draft, answer)
+    else:
+        await _on_replace(ctx, draft, answer)
 
 
 def _on_pick(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     if answer.choice == CUSTOM:
         draft.stage = Stage.CUSTOM
-        _ask_custom(ctx)
+        _ask_title(ctx)
         return
     template = _template(ctx, answer.choice or "")
     if template is None:
@@ -243,20 +264,41 @@ def _on_pick(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> No
     _ask_day(ctx, draft, f"**{template.name}**, good choice.")
 
 
-def _on_custom(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
-    text = " ".join((answer.text or "").split()) if answer.choice is None else ""
+def _typed(answer: DialogInput) -> str:
+    return " ".join((answer.text or "").split()) if answer.choice is None else ""
+
+
+def _on_title(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
+    """The coach's own challenge, first its title (a line of its own in every post)."""
+    text = _typed(answer)
+    if not 3 <= len(text) <= MAX_TITLE:
+        lead = (
+            f"That's {len(text)} characters; please keep the title to {MAX_TITLE}."
+            if len(text) > MAX_TITLE
+            else "Please type a title as a message."
+        )
+        _ask_title(ctx, lead)
+        return
+    draft.stage = Stage.BODY
+    draft.template, draft.week_target = None, None
+    # A coach's words are shown as typed: an asterisk of theirs never becomes bold.
+    draft.title = escape_markup(text)
+    _ask_body(ctx, f"**{draft.title}**, got it.")
+
+
+def _on_body(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
+    """Then what to do: the post's body, apart from the title."""
+    text = _typed(answer)
     if not 5 <= len(text) <= MAX_CUSTOM:
         lead = (
             f"That's {len(text)} characters; please keep it under {MAX_CUSTOM}."
             if len(text) > MAX_CUSTOM
             else "Please type the challenge as a message."
         )
-        _ask_custom(ctx, lead)
+        _ask_body(ctx, lead)
         return
     draft.stage = Stage.DAY
-    draft.template, draft.week_target = None, None
-    draft.title = text if len(text) <= 60 else text[:57].rstrip() + "…"
-    draft.details = text
+    draft.details = escape_markup(text)
     _ask_day(ctx, draft, "Got it.")
 
 
@@ -311,7 +353,7 @@ async def _on_time(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput)
 
 
 def _on_length(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
-    allowed = {f"n{days}": days for days, _ in LENGTHS}
+    allowed = {f"n{days}": days for days in LENGTHS}
     if answer.choice not in allowed:
         _ask_length(ctx, "Please pick a length with the buttons.")
         return
@@ -353,14 +395,83 @@ def _on_repeat(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> 
     _ask_confirm(ctx, draft)
 
 
+async def _in_the_way(ctx: TurnContext, draft: ChallengeDraft) -> list[Challenge]:
+    plan = _plan(draft, ctx.now)
+    ends = (
+        None if plan.repeat_weekly else challenges.ends_at(plan.starts_at, plan.timezone, plan.days)
+    )
+    return await challenges.in_the_way(ctx.session, ctx.chat, plan.starts_at, ends)
+
+
+def _ask_replace(ctx: TurnContext, draft: ChallengeDraft, found: list[Challenge]) -> None:
+    texts = ctx.content.clubs
+    draft.stage, draft.replacing = Stage.REPLACE, [c.id for c in found]
+    current = _titles(found, with_state=True)
+    ctx.say(
+        fill(texts.replace_question, current=current, count=len(found), new=draft.title),
+        buttons=[
+            [ctx.choice(texts.replace_button, REPLACE)],
+            [ctx.choice(texts.keep_button, KEEP)],
+        ],
+    )
+
+
+def _titles(found: list[Challenge], *, with_state: bool = False) -> str:
+    names = [
+        f"**{c.title}** ({challenges.state_label(c)})" if with_state else f"**{c.title}**"
+        for c in found
+    ]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 async def _on_confirm(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
     if answer.choice != CONFIRM:
         _ask_confirm(ctx, draft)
         return
-    ctx.end_dialog()
     if not await is_coach(ctx):
+        ctx.end_dialog()
         ctx.say(ctx.content.clubs.coach_only)
         return
+    found = await _in_the_way(ctx, draft)
+    if found:
+        _ask_replace(ctx, draft, found)
+        return
+    ctx.end_dialog()
+    await _set(ctx, draft)
+
+
+async def _on_replace(ctx: TurnContext, draft: ChallengeDraft, answer: DialogInput) -> None:
+    """One challenge at a time: the coach replaces what is set, or keeps it."""
+    texts = ctx.content.clubs
+    if answer.choice == KEEP:
+        ctx.end_dialog()
+        ctx.say(texts.kept)
+        return
+    if answer.choice != REPLACE:
+        found = await _in_the_way(ctx, draft)
+        if found:
+            _ask_replace(ctx, draft, found)
+        else:  # nothing is in the way any more: back to the preview
+            draft.stage = Stage.CONFIRM
+            _ask_confirm(ctx, draft)
+        return
+    if not await is_coach(ctx):
+        ctx.end_dialog()
+        ctx.say(texts.coach_only)
+        return
+    found = await _in_the_way(ctx, draft)
+    if found and sorted(c.id for c in found) != sorted(draft.replacing):
+        _ask_replace(ctx, draft, found)  # what is set changed meanwhile: ask about that
+        return
+    ctx.end_dialog()
+    for challenge in found:
+        await challenges.stop(ctx.session, challenge)
+    if found:
+        ctx.say(fill(texts.replaced, titles=_titles(found)))
+    await _set(ctx, draft)
+
+
+async def _set(ctx: TurnContext, draft: ChallengeDraft) -> None:
     plan = _plan(draft, ctx.now)
     if draft.minute is not None and plan.starts_at <= ctx.now:
         ctx.say("The start time passed while we were talking, so I'll post it right away.")

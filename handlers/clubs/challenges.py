@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.challenge_schema import ClubTexts
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.payloads import action_payload
@@ -37,6 +38,7 @@ JOIN_ACTION = "cjoin"
 DONE_ACTION = "cdone"
 RESUME_ACTION = "cresume"
 STOP_ACTION = "cstop"
+NEW_ACTION = "cnew"  # a coach's New challenge: the set-up dialog
 
 DEFAULT_DAYS = 7
 WEEK = timedelta(days=7)
@@ -145,8 +147,8 @@ def period_label(challenge: Challenge) -> str:
     return f"{start} to {end} ({challenge.timezone})"
 
 
-def goal_label(challenge: Challenge) -> str:
-    return f"{challenge.target_days} of {challenge.days} days"
+def goal_label(challenge: Challenge, texts: ClubTexts) -> str:
+    return fill(texts.goal, target=challenge.target_days, days=challenge.days)
 
 
 def tap_buttons(challenge_id: int) -> list[list[Button]]:
@@ -163,7 +165,7 @@ def post_text(challenge: Challenge, texts: ClubTexts, *, lead: str = "") -> str:
     parts += [
         f"**Club challenge: {challenge.title}**",
         challenge.details,
-        f"**When:** {period_label(challenge)}\n**Goal:** {goal_label(challenge)}",
+        f"**When:** {period_label(challenge)}\n**Goal:** {goal_label(challenge, texts)}",
         texts.post_footer,
         texts.safety_note,
     ]
@@ -206,6 +208,31 @@ async def of_club(session: AsyncSession, chat: Chat, statuses: tuple[str, ...]) 
 async def current(session: AsyncSession, chat: Chat, now: datetime) -> list[Challenge]:
     """Running now in this club: started, not over (even if the sweep has not caught up)."""
     return [c for c in await of_club(session, chat, LIVE) if c.starts_at <= now < c.ends_at]
+
+
+async def in_the_way(
+    session: AsyncSession, chat: Chat, starts_at: datetime, ends_at: datetime | None
+) -> list[Challenge]:
+    """The club's challenges that would run alongside one from `starts_at` to `ends_at` (None:
+    a weekly series, which runs until stopped): scheduled, running or paused ones whose period
+    overlaps it, a weekly series counting from its start on. A club runs one at a time."""
+    found = await of_club(session, chat, (*LIVE, PAUSED))
+    return [
+        c
+        for c in found
+        if (ends_at is None or c.starts_at < ends_at) and (c.repeat_weekly or starts_at < c.ends_at)
+    ]
+
+
+def state_label(challenge: Challenge) -> str:
+    """ "starts Tue 24 Nov 07:00", "running until …", "paused"; and whether it repeats."""
+    if challenge.status == SCHEDULED:
+        state = "starts " + moment_label(challenge.starts_at, challenge.timezone)
+    elif challenge.status == ACTIVE:
+        state = "running until " + moment_label(challenge.ends_at, challenge.timezone)
+    else:
+        state = challenge.status
+    return state + (", repeats weekly" if challenge.repeat_weekly else "")
 
 
 async def latest_ended(session: AsyncSession, chat: Chat, since: datetime) -> Challenge | None:
@@ -275,7 +302,7 @@ async def join_tap(ctx: TurnContext) -> None:
         return
     joined = await _join(ctx, challenge)
     message = texts.joined if joined else texts.already_joined
-    ctx.say(message.format(title=challenge.title), intent=ReplyIntent.PRIVATE)
+    ctx.say(fill(message, title=challenge.title), intent=ReplyIntent.PRIVATE)
 
 
 async def done_tap(ctx: TurnContext) -> None:
@@ -298,7 +325,7 @@ async def done_tap(ctx: TurnContext) -> None:
         .returning(table.c.day)
     )
     if len(added.all()) == 0:
-        ctx.say(texts.done_again.format(day=day_label(day)), intent=ReplyIntent.PRIVATE)
+        ctx.say(fill(texts.done_again, day=day_label(day)), intent=ReplyIntent.PRIVATE)
         return
     count = await ctx.session.scalar(
         select(func.count())
@@ -307,7 +334,7 @@ async def done_tap(ctx: TurnContext) -> None:
     )
     message = texts.done_finished if count == challenge.target_days else texts.done
     ctx.say(
-        message.format(day=day_label(day), count=count, target=challenge.target_days),
+        fill(message, day=day_label(day), count=count, target=challenge.target_days),
         intent=ReplyIntent.PRIVATE,
     )
 

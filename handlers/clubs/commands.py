@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.bundle import ContentBundle
+from bot.content.challenge_schema import ClubTexts
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.payloads import action_payload
@@ -182,17 +184,17 @@ async def _coach_link(ctx: TurnContext, code: str) -> None:
         if not redeemed.ok:
             ctx.say(redeemed.problem)
             return
-        ctx.say(texts.linked.format(club=safe_name(ctx.chat.title or "This club")))
+        ctx.say(fill(texts.linked, club=safe_name(ctx.chat.title or "This club")))
         return
     if ctx.in_group and not await require_coach(ctx):
         return
     identity = await ensure_identity(ctx)
     minutes = int(CODE_LIFETIME.total_seconds() // 60)
-    message = texts.link_code.format(code=await new_code(ctx, identity), minutes=minutes)
+    message = fill(texts.link_code, code=await new_code(ctx, identity), minutes=minutes)
     if ctx.in_group:
         await link_club(ctx, identity.account_id, ctx.chat)
         ctx.say(
-            texts.linked.format(club=safe_name(ctx.chat.title or "This club"))
+            fill(texts.linked, club=safe_name(ctx.chat.title or "This club"))
             + " I've sent you a code privately for linking your other clubs."
         )
         ctx.say(message, intent=ReplyIntent.PRIVATE)  # a code must never show in a group
@@ -224,29 +226,72 @@ def _manage_buttons(challenge: Challenge) -> list[Button]:
 
 
 async def challenge_command(ctx: TurnContext) -> None:
+    """A member sees the current challenge with its buttons; a coach sees what is set, each
+    with Stop (and Resume), and a New challenge button. `/challenge new`: a coach's set-up
+    straight away."""
     if not await require_club(ctx):
         return
-    if not await is_coach(ctx):
-        ctx.say(ctx.content.clubs.coach_only)
-        for challenge in (await challenges.current(ctx.session, ctx.chat, ctx.now))[:MAX_BOARDS]:
-            ctx.say(
-                challenges.post_text(challenge, ctx.content.clubs, lead="The current challenge:"),
-                buttons=challenges.tap_buttons(challenge.id),
-            )
+    coach = await is_coach(ctx)
+    if ctx.event.args.strip().casefold() == "new":
+        if coach:
+            await club_challenge_setup.start(ctx)
+        else:
+            ctx.say(ctx.content.clubs.coach_only)
         return
+    if coach:
+        await _coach_status(ctx)
+    else:
+        await _show_current(ctx)
+
+
+async def _show_current(ctx: TurnContext) -> None:
+    texts = ctx.content.clubs
+    running = await challenges.current(ctx.session, ctx.chat, ctx.now)
+    for challenge in running[:MAX_BOARDS]:
+        ctx.say(
+            challenges.post_text(challenge, texts, lead=texts.current_lead),
+            buttons=challenges.tap_buttons(challenge.id),
+        )
+    if running:
+        return
+    upcoming = [
+        c
+        for c in await challenges.of_club(ctx.session, ctx.chat, (challenges.SCHEDULED,))
+        if c.starts_at > ctx.now
+    ]
+    if upcoming:
+        first = upcoming[0]
+        when = challenges.moment_label(first.starts_at, first.timezone)
+        ctx.say(fill(texts.next_challenge, title=first.title, when=when))
+    else:
+        ctx.say(texts.no_challenge)
+
+
+async def _coach_status(ctx: TurnContext) -> None:
+    texts = ctx.content.clubs
     existing = await challenges.of_club(
         ctx.session, ctx.chat, (*challenges.LIVE, challenges.PAUSED)
     )
     for challenge in existing[:MAX_BOARDS]:
-        state = {
-            challenges.SCHEDULED: "starts "
-            + challenges.moment_label(challenge.starts_at, challenge.timezone),
-            challenges.ACTIVE: "running until "
-            + challenges.moment_label(challenge.ends_at, challenge.timezone),
-            challenges.PAUSED: "paused",
-        }[challenge.status]
-        repeat = ", repeats weekly" if challenge.repeat_weekly else ""
-        ctx.say(f"**{challenge.title}**: {state}{repeat}.", buttons=[_manage_buttons(challenge)])
+        ctx.say(
+            f"**{challenge.title}**: {challenges.state_label(challenge)}.",
+            buttons=[_manage_buttons(challenge)],
+        )
+    prompt = texts.coach_new_prompt if existing else texts.coach_status_none
+    ctx.say(prompt, buttons=[[new_challenge_button(texts)]])
+
+
+def new_challenge_button(texts: ClubTexts) -> Button:
+    return Button(texts.new_challenge_button, action_payload(challenges.NEW_ACTION))
+
+
+async def new_challenge_tap(ctx: TurnContext) -> None:
+    """New challenge, under a coach's /challenge: the set-up, for a coach of this club."""
+    if not await require_club(ctx):
+        return
+    if not await is_coach(ctx):
+        ctx.say(ctx.content.clubs.coach_only, intent=ReplyIntent.PRIVATE)
+        return
     await club_challenge_setup.start(ctx)
 
 
@@ -265,7 +310,7 @@ async def leaderboard_command(ctx: TurnContext) -> None:
     for challenge in shown[:MAX_BOARDS]:
         st = await standings(ctx.session, challenge)
         buttons = challenges.tap_buttons(challenge.id) if challenge in live else []
-        ctx.say(leaderboard_text(st, ctx.now), buttons=buttons)
+        ctx.say(leaderboard_text(st, ctx.now, ctx.content.clubs), buttons=buttons)
 
 
 # --- Resume / Stop (in the group by a coach, or privately by the coach who set it) ---------
@@ -375,8 +420,10 @@ async def on_membership(
         target = private_chat_id(coach, await session.get(CoachIdentity, coach.id))
         if target is None:
             continue
-        question = content.clubs.resume_question.format(
-            club=safe_name(chat.title or "your club"), title=challenge.title
+        question = fill(
+            content.clubs.resume_question,
+            club=safe_name(chat.title or "your club"),
+            title=challenge.title,
         )
         messages.append(
             outbox.NewMessage(

@@ -16,9 +16,9 @@ from handlers.clubs import (
 )
 
 feature = Feature("clubs", coach_check=roles.is_coach)
-feature.command("challenge", "Club challenge: set one (coaches) or see the current one")(
-    commands.challenge_command
-)
+feature.command(
+    "challenge", "Club challenge: see the current one, or set one (coaches)", args_hint="[new]"
+)(commands.challenge_command)
 feature.command("leaderboard", "This week's club challenge standings")(commands.leaderboard_command)
 feature.command("coach", "Coach tools: add, remove, list, link", args_hint="[add|list|link]")(
     commands.coach_command
@@ -34,6 +34,7 @@ feature.action(challenges.JOIN_ACTION)(challenges.join_tap)
 feature.action(challenges.DONE_ACTION)(challenges.done_tap)
 feature.action(challenges.RESUME_ACTION)(commands.resume_tap)
 feature.action(challenges.STOP_ACTION)(commands.stop_tap)
+feature.action(challenges.NEW_ACTION)(commands.new_challenge_tap)
 feature.action(broadcast.START_ACTION)(broadcast.start_button)
 feature.on_membership(commands.on_membership)
 feature.sweep(sweep.sweep_hook)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.challenge_schema import ClubTexts
+from bot.content.plural import fill
 from bot.engine.events import Button, Reply
 from bot.storage.models import Challenge, ChallengeDone, ChallengeParticipant, User
 from handlers.clubs.challenges import (
@@ -118,15 +119,15 @@ def _ranked(entries: list[Standing]) -> list[tuple[int, Standing]]:
     return ranked
 
 
-def _days(n: int) -> str:
-    return f"{n} day" if n == 1 else f"{n} days"
+def _days(n: int, texts: ClubTexts) -> str:
+    return fill(texts.day_count, n=n)
 
 
 def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)} %" if whole else "0 %"
 
 
-def leaderboard_text(st: Standings, now: datetime) -> str:
+def leaderboard_text(st: Standings, now: datetime, texts: ClubTexts) -> str:
     challenge = st.challenge
     if now < challenge.ends_at:
         elapsed = min(challenge.days, (local_day(challenge, now) - _start_day(challenge)).days + 1)
@@ -143,10 +144,10 @@ def leaderboard_text(st: Standings, now: datetime) -> str:
     for rank, entry in _ranked(st.entries)[:LEADERBOARD_ROWS]:
         streak = f", best streak {entry.best_streak}" if entry.best_streak > 1 else ""
         tick = " ✓" if entry.reached_target else ""
-        lines.append(f"{rank}. {entry.name}: {_days(entry.days)}{streak}{tick}")
+        lines.append(f"{rank}. {entry.name}: {_days(entry.days, texts)}{streak}{tick}")
     if st.joined > LEADERBOARD_ROWS:
         lines.append(f"…and {st.joined - LEADERBOARD_ROWS} more")
-    lines.append(f"{st.joined} joined · goal {goal_label(challenge)} · ✓ = goal reached")
+    lines.append(f"{st.joined} joined · goal {goal_label(challenge, texts)} · ✓ = goal reached")
     return "\n".join(lines)
 
 
@@ -168,33 +169,36 @@ def summary_reply(st: Standings, club: str, texts: ClubTexts) -> Reply:
     else:
         lines.append(
             f"{st.joined} joined, {st.took_part} took part ({_percent(st.took_part, st.joined)})"
-            f" and {st.finished} reached the goal of {goal_label(challenge)}."
+            f" and {st.finished} reached the goal of {goal_label(challenge, texts)}."
         )
         top = [e for e in st.entries if e.days > 0][:TOP_FINISHERS]
         if top:
             lines.append("")
             lines.append("**Top finishers**")
             for rank, entry in _ranked(top):
-                lines.append(f"{rank}. {entry.name}: {_days(entry.days)}")
+                lines.append(f"{rank}. {entry.name}: {_days(entry.days, texts)}")
         best = max((e.best_streak for e in st.entries), default=0)
         if best > 1:
             holders = [e for e in st.entries if e.best_streak == best][:3]
             lines.append("")
-            lines.append(f"**Longest streak:** {_names(holders)}, {best} days in a row")
-    lines += ["", texts.summary_thanks.format(club=club)]
+            streak = fill(texts.streak_days, n=best)
+            lines.append(f"**Longest streak:** {_names(holders)}, {streak}")
+    lines += ["", fill(texts.summary_thanks, club=club)]
     return Reply("\n".join(lines))
 
 
-def report_reply(st: Standings, club: str, seen: int, buttons: list[list[Button]]) -> Reply:
+def report_reply(
+    st: Standings, club: str, seen: int, buttons: list[list[Button]], texts: ClubTexts
+) -> Reply:
     """The coach's private report: the same facts, everyone's days and the daily pattern."""
     challenge = st.challenge
     lines = [
         f"**Your report: {challenge.title}** in {club}",
         period_label(challenge),
         "",
-        f"Joined: {st.joined} (of {seen} people I've seen in the group)",
+        fill(texts.report_joined, joined=st.joined, seen=seen),
         f"Took part: {st.took_part} ({_percent(st.took_part, st.joined)})",
-        f"Reached the goal of {goal_label(challenge)}: {st.finished} "
+        f"Reached the goal of {goal_label(challenge, texts)}: {st.finished} "
         f"({_percent(st.finished, st.joined)})",
     ]
     if st.per_day:
@@ -204,5 +208,5 @@ def report_reply(st: Standings, club: str, seen: int, buttons: list[list[Button]
         lines += ["", "**Everyone who joined**"]
         for entry in st.entries:
             streak = f", best streak {entry.best_streak}" if entry.best_streak > 1 else ""
-            lines.append(f"{entry.name}: {_days(entry.days)}{streak}")
+            lines.append(f"{entry.name}: {_days(entry.days, texts)}{streak}")
     return Reply("\n".join(lines), buttons=buttons)

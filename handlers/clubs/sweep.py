@@ -181,7 +181,7 @@ async def _results(
                 chat_id=target,
                 is_private=True,
                 user_id=coach.id,
-                reply=report_reply(st, club, seen, []),
+                reply=report_reply(st, club, seen, [], content.clubs),
             )
         )
     return messages
@@ -237,7 +237,7 @@ async def _report_batch(
             coach = await session.get(User, broadcast.created_by)
             if coach is None or coach.unreachable or not broadcast.report_chat_id:
                 continue
-            reply = report_text(broadcast, counts, coach.timezone or "UTC")
+            reply = report_text(broadcast, counts, coach.timezone or "UTC", content.clubs)
             result.queued += await outbox.enqueue(
                 session,
                 [

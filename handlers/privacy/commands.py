@@ -12,11 +12,13 @@ import contextlib
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from bot import privacy
+from bot.content.plural import fill, form
 from bot.content.text import normalise
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Reply, ReplyIntent
@@ -63,33 +65,14 @@ FORGET_DONE = (
 FORGET_KEPT = "Okay, I kept everything. Nothing was deleted."
 _KEEP_WORDS = {"no", "keep", "keep it", "keep my data", "cancel", "stop"}
 
-# What each table means to the person, singular and plural; other tables show their name.
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    "users": ("profile (your name and platform id)", "profiles"),
-    "chats": ("private chat with me", "private chats with me"),
-    "dialog_states": ("unfinished conversation", "unfinished conversations"),
-    "consents": ("consent choice", "consent choices"),
-    "triage_reports": ("soreness check result", "soreness check results"),
-    "session_logs": ("core session log", "core session logs"),
-    "outbox": ("message to you (sent or waiting)", "messages to you (sent or waiting)"),
-    "reminder_rules": ("reminder", "reminders"),
-    "checkins": ("follow-up question", "follow-up questions"),
-    "club_members": ("club membership", "club memberships"),
-    "coach_identities": ("coach account link", "coach account links"),
-    "coach_link_codes": ("club link code", "club link codes"),
-    "challenge_participants": ("challenge you joined", "challenges you joined"),
-    "challenge_dones": ("challenge day done", "challenge days done"),
-    "broadcasts": ("coach broadcast", "coach broadcasts"),
-    "files": ("file (an export or a chart)", "files (exports and charts)"),
-}
 
-
-def describe(counts: dict[str, int]) -> str:
-    """One line per kind, such as "• 3 soreness check results", biggest first."""
+def describe(counts: dict[str, int], kinds: Mapping[str, str]) -> str:
+    """One line per kind, such as "• 3 soreness check results", biggest first: each table in
+    the words of content (privacy_centre.kinds, singular|plural); others by their name."""
     lines = []
     for table, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-        one, many = KIND_LABELS.get(table, (table.replace("_", " "), table.replace("_", " ")))
-        lines.append(f"• {n} {one if n == 1 else many}")
+        name = table.replace("_", " ")
+        lines.append(f"• {form(n, kinds.get(table, f'# {name}|# {name}'))}")
     return "\n".join(lines) or "• nothing"
 
 
@@ -100,7 +83,7 @@ async def export(ctx: TurnContext, exports: Path) -> None:
     data = await privacy.export(ctx.session, ctx.user, ctx.now)
     counts = {table: len(rows) for table, rows in data["tables"].items()}
     data = {
-        "summary": describe(counts).splitlines(),
+        "summary": describe(counts, ctx.content.texts.privacy_centre.kinds).splitlines(),
         "readable": readable(data["tables"], ctx.content),
         **data,
     }
@@ -153,7 +136,8 @@ async def begin_forget(ctx: TurnContext) -> None:
     ctx.start_dialog(DIALOG, ForgetState())
     counts = await privacy.count(ctx.session, ctx.user)
     counts["files"] = len(ctx.router.files_of(ctx.data_dir, ctx.user.id))
-    _ask(ctx, FORGET_ASK.format(summary=describe(counts)))
+    kinds = ctx.content.texts.privacy_centre.kinds
+    _ask(ctx, fill(FORGET_ASK, summary=describe(counts, kinds)))
 
 
 def _ask(ctx: TurnContext, text: str) -> None:
@@ -178,7 +162,8 @@ async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
     # Exports and charts are copies of what those rows held: they go with them.
     files = ctx.router.files_of(ctx.data_dir, ctx.user.id)
     removed["files"] = await asyncio.to_thread(_delete, files)
-    _say(ctx, FORGET_DONE.format(summary=describe({k: n for k, n in removed.items() if n})))
+    kinds = ctx.content.texts.privacy_centre.kinds
+    _say(ctx, fill(FORGET_DONE, summary=describe({k: n for k, n in removed.items() if n}, kinds)))
 
 
 def _delete(paths: list[Path]) -> int:
@@ -206,7 +191,7 @@ async def privacy_command(ctx: TurnContext) -> None:
     days = ctx.content.triage.detail_retention_days
     consent = await health_consent(ctx.session, ctx.user.id)
     soreness = {
-        True: centre.soreness_kept.format(days=days),
+        True: fill(centre.soreness_kept, days=days),
         False: centre.soreness_not_kept,
         None: centre.soreness_not_asked,
     }[consent]
@@ -215,7 +200,7 @@ async def privacy_command(ctx: TurnContext) -> None:
         if consent
         else ctx.action(centre.keep_button, CENTRE_ACTION, KEEP_CHECKS)
     )
-    summary = describe({k: n for k, n in counts.items() if n})
+    summary = describe({k: n for k, n in counts.items() if n}, centre.kinds)
     _say(
         ctx,
         f"{texts.privacy}\n\n{centre.stored_heading}\n{summary}\n\n{soreness}",
@@ -234,10 +219,10 @@ async def centre_button(ctx: TurnContext) -> None:
         await export_command(ctx)
     elif ctx.action_arg == KEEP_CHECKS:
         await change_health_consent(ctx.session, ctx.user.id, True, ctx.now)
-        _say(ctx, centre.now_keeping.format(days=ctx.content.triage.detail_retention_days))
+        _say(ctx, fill(centre.now_keeping, days=ctx.content.triage.detail_retention_days))
     elif ctx.action_arg == STOP:
         deleted = await change_health_consent(ctx.session, ctx.user.id, False, ctx.now)
-        _say(ctx, centre.stopped.format(count=deleted))
+        _say(ctx, fill(centre.stopped, count=deleted))
     else:
         await privacy_command(ctx)
 

@@ -38,7 +38,12 @@ def bar_span(index: int, count: int) -> tuple[int, int]:
     return round(left + slot * index + slot * 0.2), round(left + slot * (index + 1) - slot * 0.2)
 
 
-def render(weeks: Sequence[Week], path: Path, title: str) -> Path:
+def week_label(week: Week) -> str:
+    """A bar's label: the first day (a Monday, on the person's calendar) of the week it counts."""
+    return f"{week.start:%d %b}"
+
+
+def render(weeks: Sequence[Week], path: Path, title: str, caption: str = "") -> Path:
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=15)
@@ -74,11 +79,13 @@ def render(weeks: Sequence[Week], path: Path, title: str) -> Path:
                 font=font,
                 anchor="mb",
             )
-        draw.text((middle, bottom + 10), f"{week.start:%d %b}", fill=TEXT, font=font, anchor="mt")
+        draw.text((middle, bottom + 10), week_label(week), fill=TEXT, font=font, anchor="mt")
         work = f"{round(week.work_seconds / 60)} min"
         draw.text((middle, bottom + 32), work, fill=AXIS, font=font, anchor="mt")
     draw.line((left, bottom, right, bottom), fill=AXIS, width=2)
-    draw.text((left, 20), title, fill=TEXT, font=big, anchor="lt")
+    draw.text((left, 16), title, fill=TEXT, font=big, anchor="lt")
+    if caption:
+        draw.text((left, 42), caption, fill=AXIS, font=font, anchor="lt")
     # The bot's user only: a chart shows a person's training.
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     # A name of its own per render: two processes drawing one person's chart never collide.

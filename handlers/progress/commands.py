@@ -7,6 +7,7 @@ import asyncio
 import logging
 from pathlib import Path
 
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.storage.models import SessionLog
 from handlers.progress import chart as progress_chart
@@ -60,11 +61,18 @@ async def show_progress(ctx: TurnContext, data_dir: Path) -> None:
     chart_seconds = sum(w.work_seconds for w in recent)
     run = streak(logged, today)
     lines = [
-        texts.progress_week.format(
-            count=this_week.sessions, minutes=round(this_week.work_seconds / 60)
+        fill(
+            texts.progress_week,
+            count=this_week.sessions,
+            minutes=round(this_week.work_seconds / 60),
         ),
-        texts.progress_streak.format(weeks=run) if run else texts.progress_no_streak,
-        texts.progress_total.format(count=in_chart, minutes=round(chart_seconds / 60)),
+        fill(texts.progress_streak, weeks=run) if run else texts.progress_no_streak,
+        fill(
+            texts.progress_total,
+            weeks=CHART_WEEKS,
+            count=in_chart,
+            minutes=round(chart_seconds / 60),
+        ),
         "",
         texts.progress_last,
         *(_line(ctx, row) for row in rows[:LAST_SHOWN]),
@@ -73,15 +81,19 @@ async def show_progress(ctx: TurnContext, data_dir: Path) -> None:
     if advice.suggested:
         lines += [
             "",
-            texts.progression_offer.format(pct=step_pct(advice.current, advice.suggested)),
+            fill(texts.progression_offer, pct=step_pct(advice.current, advice.suggested)),
         ]
     elif advice.at_cap:
         lines += ["", texts.progression_at_cap]
-    title = f"{texts.chart_title}, last {CHART_WEEKS} weeks"
+    title = fill(texts.chart_title, weeks=CHART_WEEKS)
+    # Weeks are the person's own: Monday to Sunday on the clock of their zone.
+    caption = fill(texts.chart_weeks, zone=sessions.zone_of(ctx.user).key)
     target = chart_path(data_dir, ctx.user.id).resolve()
     try:
         # Drawing and writing take a few milliseconds: off the event loop other turns run on.
-        image: Path | None = await asyncio.to_thread(progress_chart.render, recent, target, title)
+        image: Path | None = await asyncio.to_thread(
+            progress_chart.render, recent, target, title, caption
+        )
     except OSError as exc:  # a read-only or full data folder: the numbers still go out
         log.warning("progress.chart_failed", extra={"error": type(exc).__name__})
         image = None
@@ -97,5 +109,12 @@ def _line(ctx: TurnContext, row: SessionLog) -> str:
     texts = ctx.content.sessions.texts
     day = local_label(row.finished_at.astimezone(sessions.zone_of(ctx.user)))
     level = texts.levels[row.level].label.casefold() if row.level in texts.levels else row.level
-    how = "finished" if row.completed else "stopped early"
-    return f"• {day}: {level}, {row.moves_done} moves, about {minutes(row.work_seconds)} min, {how}"
+    how = texts.progress_finished if row.completed else texts.progress_stopped
+    return fill(
+        texts.progress_line,
+        day=day,
+        level=level,
+        moves=row.moves_done,
+        minutes=minutes(row.work_seconds),
+        how=how,
+    )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.content.plural import fill
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, ReplyIntent
 from bot.engine.feature import Handler
@@ -57,7 +58,7 @@ async def remind_command(ctx: TurnContext) -> None:
 async def start_setup(ctx: TurnContext, *, rule: ReminderRule | None = None) -> None:
     if rule is None and len(await rules.rules_of(ctx.session, ctx.user.id)) >= rules.MAX_RULES:
         ctx.say(
-            f"You have {rules.MAX_RULES} reminders, the most I keep. Change or delete one first.",
+            fill(ctx.content.reminders.too_many, count=rules.MAX_RULES),
             buttons=[[ctx.action("My reminders", LIST_ACTION)]],
         )
         return
@@ -152,8 +153,8 @@ async def _on_days(ctx: TurnContext, state: SetupState, given: DialogInput) -> N
     if schedule.unknown or (not schedule.days and schedule.minute is None):
         _ask_days(ctx, state, lead=f"I didn't catch the days. Tap them, or type e.g. “{EXAMPLE}”.")
         return
-    if schedule.days:
-        state.days = schedule.days
+    # Typed days join the ones tapped so far ("Thu" after tapping Wed: both).
+    state.days |= schedule.days
     if schedule.minute is not None and state.days:
         await _save(ctx, WeeklyTime(state.days, schedule.minute), rule_id=state.rule)
         return
@@ -173,7 +174,7 @@ async def _on_time(ctx: TurnContext, state: SetupState, given: DialogInput) -> N
         schedule = parse_schedule(given.text)
         minute = parse_time(given.text) if schedule.unknown else schedule.minute
         if schedule.days and not schedule.unknown:
-            days = schedule.days
+            days |= schedule.days  # as at the days question: typed days add to the choice
     if minute is None or not 0 <= minute < 24 * 60 or not days:
         _ask_time(ctx, state, lead="I didn't catch the time. Pick one, or type e.g. 7:15 or 18:40.")
         return
@@ -214,12 +215,30 @@ async def _save(ctx: TurnContext, when: WeeklyTime, *, rule_id: int | None) -> N
     tz = ctx.user.timezone
     assert tz is not None  # every path to here has set it
     rule = await rules.owned_rule(ctx.session, ctx.user, str(rule_id)) if rule_id else None
+    owned = await rules.rules_of(ctx.session, ctx.user.id)
+    same = next(
+        (
+            (number, other)
+            for number, other in enumerate(owned, start=1)
+            if other is not rule and rules.weekly(other) == when
+        ),
+        None,
+    )
+    if same is not None:
+        # One reminder per day and time: a second would only send the same message twice.
+        number, other = same
+        ctx.say(
+            f"You already have that reminder: number {number}, {rules.describe(other)}. "
+            "Nothing was changed.",
+            buttons=[[ctx.action("My reminders", LIST_ACTION)]],
+        )
+        return
     if rule is not None:
         await rules.change_rule(ctx.session, rule, when, ctx.now)
         verb = "Changed"
-    elif len(await rules.rules_of(ctx.session, ctx.user.id)) >= rules.MAX_RULES:
+    elif len(owned) >= rules.MAX_RULES:
         ctx.say(
-            f"You have {rules.MAX_RULES} reminders, the most I keep. Change or delete one first.",
+            fill(ctx.content.reminders.too_many, count=rules.MAX_RULES),
             buttons=[[ctx.action("My reminders", LIST_ACTION)]],
         )
         return

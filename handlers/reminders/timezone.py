@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.content.plural import fill
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button
 from handlers.reminders import rules
@@ -61,8 +62,7 @@ async def apply_zone(ctx: TurnContext, zone: str, *, offset: bool = False) -> No
     if offset:
         lines.append("A fixed offset doesn't follow daylight saving; a city's zone would.")
     if moved:
-        plural = "s keep their" if moved > 1 else " keeps its"
-        lines.append(f"Your {moved} reminder{plural} local time{'s' if moved > 1 else ''}.")
+        lines.append(fill(ctx.content.reminders.zone_moved, count=moved))
     ctx.say(" ".join(lines))
     waiting = ctx.find_state(SetupState)
     if waiting is not None and waiting.stage == Stage.TZ:

@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, get_args
 
+from bot.content.plural import fill
 from bot.content.schema import Area, Card, Level
-from bot.content.session_schema import SessionTemplate, eligible_cards
+from bot.content.session_schema import SessionTemplate, SessionTexts, eligible_cards
 
 CARD_AREAS: frozenset[str] = frozenset(get_args(Area))
 # Progression: holds and reps as a percentage of the cards' doses, rising at most STEP_PCT %
@@ -33,9 +34,10 @@ class Move:
     amount: int  # reps, or seconds of hold
     per_side: bool
 
-    def describe(self) -> str:
-        side = " per side" if self.per_side else ""
-        return f"{self.amount} s hold{side}" if self.kind == "hold" else f"{self.amount} reps{side}"
+    def describe(self, texts: SessionTexts) -> str:
+        """ "30 s hold", "12 reps per side": the dose in the words of content."""
+        text = texts.move_hold if self.kind == "hold" else texts.move_reps
+        return fill(text, amount=self.amount) + (texts.per_side if self.per_side else "")
 
     def work_seconds(self, seconds_per_rep: int) -> int:
         """Time under work for one set: what "minutes of core work" add up."""

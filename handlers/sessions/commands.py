@@ -4,6 +4,7 @@ question of handlers/session_screen.py for people who keep no soreness checks.""
 
 from __future__ import annotations
 
+from bot.content.plural import fill
 from bot.content.session_schema import SessionTemplate
 from bot.content.text import normalise
 from bot.engine.context import DialogInput, TurnContext
@@ -88,7 +89,7 @@ async def level_command(ctx: TurnContext) -> None:
     texts = ctx.content.sessions.texts
     level = as_level(ctx.user.level)
     lead = (
-        texts.level_current.format(level=texts.levels[level].label.casefold())
+        fill(texts.level_current, level=texts.levels[level].label.casefold())
         if level
         else texts.level_unset
     )
@@ -111,7 +112,7 @@ async def level_button(ctx: TurnContext) -> None:
         return
     ctx.user.level = level
     ctx.say(
-        texts.level_set.format(level=texts.levels[level].label.casefold()),
+        fill(texts.level_set, level=texts.levels[level].label.casefold()),
         buttons=[[ctx.action("Start a session", ACTION, "start")]],
     )
     private_in_group(ctx)

@@ -5,8 +5,10 @@ session_views; this module only moves through the phases and writes the log."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
+from bot.content.plural import fill
 from bot.content.schema import LEVELS, Level
 from bot.content.session_schema import SessionTemplate
 from bot.content.text import normalise
@@ -22,6 +24,7 @@ from handlers.sessions.state import Phase, RunState, Variant
 from handlers.sessions.views import (
     ABANDON,
     DONE,
+    EARLY,
     LATER,
     OVER,
     RESUME,
@@ -36,6 +39,9 @@ from handlers.sessions.views import (
 
 DIALOG = "session"
 PROGRESS_ACTION = "progress"
+# A hold's Done this close to the end of its timer counts as the whole hold (the tap and the
+# message travel while the person's countdown runs).
+HOLD_GRACE_SECONDS = 1
 
 
 async def begin(ctx: TurnContext, template: SessionTemplate, *, screened: bool = False) -> None:
@@ -59,7 +65,7 @@ async def offer_open(ctx: TurnContext, state: RunState) -> None:
         state.phase = state.resume_to or Phase.STEP
     # A running timer is not resumed mid-way: back to the move, whose Start runs it again.
     state.resume_to = Phase.STEP if state.phase == Phase.HOLD else state.phase
-    state.phase = Phase.OPEN
+    state.phase, state.hold_started_at = Phase.OPEN, None
     _show(ctx, state, ctx.content.sessions.templates[state.template])
 
 
@@ -102,7 +108,7 @@ async def _apply(ctx: TurnContext, state: RunState, template: SessionTemplate, c
         await _build(ctx, template, level)
     elif choice == STOP:
         state.resume_to = Phase.STEP if phase == Phase.HOLD else phase
-        state.phase = Phase.PAUSED
+        state.phase, state.hold_started_at = Phase.PAUSED, None
         ctx.say(texts.paused, buttons=session_views.rows(ctx, state))
     elif choice == RESUME:
         await _resume(ctx, state, template)
@@ -113,15 +119,19 @@ async def _apply(ctx: TurnContext, state: RunState, template: SessionTemplate, c
         await begin(ctx, template)
     elif phase == Phase.READY:
         await _from_overview(ctx, state, template, choice)
-    elif phase == Phase.HOLD or choice in (DONE, SKIP):
-        await _advance(ctx, state, template, done=choice == DONE)
+    elif phase == Phase.HOLD:
+        await _hold_answer(ctx, state, template, early=choice == EARLY)
+    elif choice == DONE:
+        await _advance(ctx, state, template, done=True, credit=_rep_credit(ctx, state))
+    elif choice == SKIP:
+        await _advance(ctx, state, template, done=False)
     elif choice in (Variant.EASIER, Variant.HARDER):
         _change_variant(state, Variant(choice))
         session_views.show_step(ctx, state, template)
     elif choice == START and state.step.kind == "rest":
         await _advance(ctx, state, template, done=False)
     elif choice == START:
-        state.phase = Phase.HOLD
+        state.phase, state.hold_started_at = Phase.HOLD, ctx.now
         session_views.show_hold(ctx, state)
 
 
@@ -149,7 +159,7 @@ async def _build(ctx: TurnContext, template: SessionTemplate, level: Level) -> N
     if plan is None:
         _end(ctx)
         areas = session_views.area_names(sorted(gate.sore_areas))
-        ctx.say(texts.too_few_moves.format(areas=areas))
+        ctx.say(fill(texts.too_few_moves, areas=areas))
         return
     state = RunState(
         phase=Phase.READY,
@@ -187,32 +197,87 @@ async def _from_overview(
         session_views.overview(ctx, state, template)
     elif choice == START:
         state.phase, state.started_at, state.pos = Phase.STEP, ctx.now, 0
+        state.step_started_at = ctx.now
         session_views.show_step(ctx, state, template)
 
 
-async def _advance(
-    ctx: TurnContext, state: RunState, template: SessionTemplate, *, done: bool
+def _seconds_since(ctx: TurnContext, moment: datetime | None) -> float:
+    """Wall-clock seconds from `moment` to this turn (0 when unknown: nothing is assumed)."""
+    return max(0.0, (ctx.now - moment).total_seconds()) if moment is not None else 0.0
+
+
+def _planned(state: RunState) -> int:
+    """The current move's planned work: a hold's seconds (both sides), or its reps' time."""
+    assert state.plan is not None
+    return state.move.work_seconds(state.plan.seconds_per_rep)
+
+
+def _rep_credit(ctx: TurnContext, state: RunState) -> int:
+    """A move done: the time since it was shown, never more than its plan."""
+    if state.step.kind != "move":
+        return 0
+    return min(_planned(state), int(_seconds_since(ctx, state.step_started_at)))
+
+
+async def _hold_answer(
+    ctx: TurnContext, state: RunState, template: SessionTemplate, *, early: bool
 ) -> None:
-    """Finish the current step (done or skipped) and show the next, or end the session."""
+    """Done or End early while a hold's timer runs: the hold counts the seconds actually held
+    since its Start; Done before the timer is up keeps the hold open and says what is left."""
+    texts = ctx.content.sessions.texts
+    planned = _planned(state)
+    if state.hold_started_at is None:  # a hold whose start is unknown begins now
+        state.hold_started_at = ctx.now
+    held = _seconds_since(ctx, state.hold_started_at)
+    if held + HOLD_GRACE_SECONDS >= planned:
+        # The seconds held, to the whole second: the plan's at most.
+        await _advance(ctx, state, template, done=True, credit=min(planned, math.ceil(held)))
+    elif early:
+        counted = int(held)
+        note = fill(texts.hold_ended_early, held=counted, planned=planned)
+        await _advance(ctx, state, template, done=True, credit=counted, note=note)
+    else:
+        left = math.ceil(planned - held)
+        reply = ctx.say(
+            fill(texts.hold_early, seconds=left),
+            title=session_views.title_of(ctx, state),
+            buttons=session_views.rows(ctx, state),
+        )
+        reply.countdown_seconds = left
+
+
+async def _advance(
+    ctx: TurnContext,
+    state: RunState,
+    template: SessionTemplate,
+    *,
+    done: bool,
+    credit: int = 0,
+    note: str | None = None,
+) -> None:
+    """Finish the current step (done, with `credit` seconds of work, or skipped) and show the
+    next, or end the session."""
     assert state.plan is not None
     step = state.step
     if step.kind == "move":
         if done:
             state.done += 1
-            state.work_seconds += state.move.work_seconds(state.plan.seconds_per_rep)
+            state.work_seconds += max(0, min(credit, _planned(state)))
         else:
             state.skipped += 1
     state.pos += 1
-    state.phase = Phase.STEP
+    state.phase, state.hold_started_at, state.step_started_at = Phase.STEP, None, ctx.now
     if state.pos >= len(state.steps):
         await _finish(ctx, state)
         return
-    lead = None
+    leads = [note] if note else []
     if step.kind == "move" and state.step.kind == "move" and state.plan.rest_between_moves:
-        lead = ctx.content.sessions.texts.rest_between_moves.format(
-            seconds=state.plan.rest_between_moves
+        leads.append(
+            fill(
+                ctx.content.sessions.texts.rest_between_moves, seconds=state.plan.rest_between_moves
+            )
         )
-    session_views.show_step(ctx, state, template, lead)
+    session_views.show_step(ctx, state, template, " ".join(leads) or None)
 
 
 def _change_variant(state: RunState, choice: Variant) -> None:
@@ -244,7 +309,7 @@ async def _abandon(ctx: TurnContext, state: RunState) -> None:
     _end(ctx)
     text = texts.abandoned
     if saved:
-        text += " " + texts.abandoned_saved.format(done=state.done)
+        text += " " + fill(texts.abandoned_saved, done=state.done)
     ctx.say(text, buttons=[[ctx.action("Start a new session", DIALOG, "start")]])
 
 
@@ -256,8 +321,11 @@ async def _finish(ctx: TurnContext, state: RunState) -> None:
         return
     await _log(ctx, state, completed=True)
     week = await session_logs.completed_this_week(ctx.session, ctx.user, ctx.now)
-    text = texts.finished.format(
-        done=state.done, minutes=minutes(state.work_seconds), week=f"{week} of 2–3 sessions"
+    text = fill(
+        texts.finished,
+        done=state.done,
+        minutes=minutes(state.work_seconds),
+        week=week,
     )
     if week >= GOAL_MIN:
         text += "\n\n" + texts.goal_met
@@ -274,6 +342,9 @@ async def _log_partial(ctx: TurnContext, state: RunState) -> bool:
 
 async def _log(ctx: TurnContext, state: RunState, *, completed: bool) -> None:
     assert state.plan is not None
+    # Each move's credit is bounded by its own time, so the sum never passes the session's
+    # wall-clock time; kept here too, so no path can log more than was spent.
+    state.work_seconds = min(state.work_seconds, int(_seconds_since(ctx, state.started_at)))
     await session_logs.record(
         ctx.session,
         ctx.user,
@@ -309,9 +380,9 @@ def _say_refusal(ctx: TurnContext, refusal: Refusal) -> None:
     date = local_label(refusal.checked_at.astimezone(zone))
     if refusal.until is not None:
         until = local_label(refusal.until.astimezone(zone), with_time=True)
-        text = texts.refused_rest.format(date=date, until=until)
+        text = fill(texts.refused_rest, date=date, until=until)
     else:
-        text = texts.refused_escalation.format(date=date, title=refusal.title)
+        text = fill(texts.refused_escalation, date=date, title=refusal.title)
     ctx.say(text, buttons=session_views.check_again(ctx))
 
 
@@ -322,12 +393,14 @@ def _show(ctx: TurnContext, state: RunState, template: SessionTemplate) -> None:
     elif state.phase == Phase.READY:
         session_views.overview(ctx, state, template)
     elif state.phase == Phase.HOLD:
-        session_views.show_hold(ctx, state)
+        # The timer runs on from the hold's Start: what is left of it, not a fresh one.
+        left = math.ceil(_planned(state) - _seconds_since(ctx, state.hold_started_at))
+        session_views.show_hold(ctx, state, max(1, left) if state.hold_started_at else None)
     elif state.phase == Phase.PAUSED:
         ctx.say(ctx.content.sessions.texts.paused, buttons=session_views.rows(ctx, state))
     elif state.phase == Phase.OPEN:
-        text = ctx.content.sessions.texts.open_session.format(
-            done=state.done, total=state.total_moves
+        text = fill(
+            ctx.content.sessions.texts.open_session, done=state.done, total=state.total_moves
         )
         ctx.say(text, buttons=session_views.rows(ctx, state))
     else:

@@ -38,8 +38,13 @@ class RunState(StateModel):
     variants: dict[str, Variant] = Field(default_factory=dict)
     done: int = 0
     skipped: int = 0
+    # Seconds of work credited so far: time actually spent, each move at most its plan.
     work_seconds: int = 0
     started_at: datetime | None = None
+    # When the current step was first shown (a rep move's time runs from here), and when the
+    # running hold's Start was pressed; both on the turn's clock (ctx.now).
+    step_started_at: datetime | None = None
+    hold_started_at: datetime | None = None
     resume_to: Phase | None = None  # the phase Resume returns to
     offer: int | None = None  # a step-up dose on offer in the overview
     stepped_up: int = 0  # the step taken in the overview, in percent (0: none)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.content.plural import fill
 from bot.content.schema import LEVELS, Card
 from bot.content.session_schema import SessionTemplate, SessionTexts
 from bot.engine.context import TurnContext
@@ -14,6 +15,7 @@ from handlers.triage.api import START_ACTION as TRIAGE_ACTION
 
 # Button values (dialog choices).
 START, DONE, SKIP, STOP = "start", "done", "skip", "stop"
+EARLY = "early"  # end a hold before its timer is up: the seconds held count
 RESUME, ABANDON, OVER, LATER, UP = "resume", "abandon", "over", "later", "up"
 
 
@@ -40,7 +42,8 @@ def area_names(areas: list[str]) -> str:
 
 
 def minutes(seconds: int) -> int:
-    return max(1, round(seconds / 60))
+    """Whole minutes for "about N min": a little work is never shown as none, none as none."""
+    return max(1, round(seconds / 60)) if seconds > 0 else 0
 
 
 def options(state: RunState, texts: SessionTexts) -> list[list[Option]]:
@@ -57,7 +60,7 @@ def options(state: RunState, texts: SessionTexts) -> list[list[Option]]:
     if state.phase == Phase.OPEN:
         return [[("Resume", RESUME), ("Start over", OVER)]]
     if state.phase == Phase.HOLD:
-        return [[("Done", DONE), ("Stop", STOP)]]
+        return [[("Done", DONE), ("End early", EARLY)], [("Stop", STOP)]]
     step = state.step
     if step.kind == "warmup":
         return [[("Done", DONE), ("Skip", SKIP)], [("Stop", STOP)]]
@@ -87,31 +90,30 @@ def overview(ctx: TurnContext, state: RunState, template: SessionTemplate) -> No
     plan = state.plan
     assert plan is not None
     level = texts.levels[plan.level].label.casefold()
-    title = texts.overview_title.format(level=level, minutes=minutes(plan.total_seconds(template)))
+    title = fill(texts.overview_title, level=level, minutes=minutes(plan.total_seconds(template)))
     parts: list[str] = []
     if state.stepped_up:
-        parts.append(texts.stepped_up.format(pct=state.stepped_up))
+        parts.append(fill(texts.stepped_up, pct=state.stepped_up))
     if plan.warmup:
         warm = sum(template.warmup[i].seconds for i in plan.warmup)
         items = "\n".join(f"• {template.warmup[i].text}" for i in plan.warmup)
         parts.append(f"**Warm-up** (about {minutes(warm)} min)\n{items}")
     moves = "\n".join(
-        f"{n}. {ctx.content.cards[m.card_id].name}: {m.describe()}"
+        f"{n}. {ctx.content.cards[m.card_id].name}: {m.describe(texts)}"
         for n, m in enumerate(plan.moves, start=1)
     )
-    rounds = "round" if plan.rounds == 1 else "rounds"
-    parts.append(f"**Then {plan.rounds} {rounds} of:**\n{moves}")
+    parts.append(fill(texts.overview_rounds, rounds=plan.rounds) + f"\n{moves}")
     parts.append(
         f"Rest about {plan.rest_between_moves} s between moves"
         + (f" and {plan.rest_between_rounds} s between rounds." if plan.rounds > 1 else ".")
     )
     parts.append(texts.form_reminder)
     if state.sore:
-        parts.append(texts.sore_note.format(areas=area_names(state.sore)))
+        parts.append(fill(texts.sore_note, areas=area_names(state.sore)))
     if state.unsure:
         parts.append(texts.unsure_note)
     if state.offer:
-        parts.append(texts.progression_offer.format(pct=step_pct(plan.dose_pct, state.offer)))
+        parts.append(fill(texts.progression_offer, pct=step_pct(plan.dose_pct, state.offer)))
     elif state.at_cap:
         parts.append(texts.progression_at_cap)
     ctx.say("\n\n".join(parts), title=title, buttons=rows(ctx, state))
@@ -132,7 +134,8 @@ def show_step(
         reply.countdown_seconds = sum(item.seconds for item in items)
         return
     if step.kind == "rest":
-        text = texts.round_rest.format(
+        text = fill(
+            texts.round_rest,
             round=step.round + 1,
             rounds=plan.rounds,
             seconds=plan.rest_between_rounds,
@@ -147,7 +150,7 @@ def show_step(
     parts.append(
         f"Round {step.round + 1} of {plan.rounds} · move {step.move + 1} of {len(plan.moves)}"
     )
-    parts.append(f"**{move.describe()}**")
+    parts.append(f"**{move.describe(texts)}**")
     parts.append(_how(card, state.variants.get(card.id)))
     parts.append("\n".join(f"• {cue}" for cue in card.form_cues[:CUES_SHOWN]))
     if move.kind == "hold":
@@ -157,18 +160,23 @@ def show_step(
     ctx.say("\n\n".join(parts), title=_name(card, state), buttons=rows(ctx, state), image=image)
 
 
-def show_hold(ctx: TurnContext, state: RunState) -> None:
+def show_hold(ctx: TurnContext, state: RunState, left: int | None = None) -> None:
+    """The hold's timer: the whole hold at its Start, or the `left` seconds of one running."""
     move = state.move
     hold = f"{move.amount} s" + (
         " on each side (switch halfway through the timer)" if move.per_side else ""
     )
-    card = ctx.content.cards[move.card_id]
     reply = ctx.say(
-        ctx.content.sessions.texts.hold_go.format(hold=hold),
-        title=_name(card, state),
+        fill(ctx.content.sessions.texts.hold_go, hold=hold),
+        title=title_of(ctx, state),
         buttons=rows(ctx, state),
     )
-    reply.countdown_seconds = move.amount * (2 if move.per_side else 1)
+    reply.countdown_seconds = move.amount * (2 if move.per_side else 1) if left is None else left
+
+
+def title_of(ctx: TurnContext, state: RunState) -> str:
+    """The current move's name, with the variant chosen for it."""
+    return _name(ctx.content.cards[state.move.card_id], state)
 
 
 def rows(ctx: TurnContext, state: RunState) -> list[list[Button]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from bot.content.plural import fill
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import ReplyIntent
 from bot.engine.state_model import StateModel
@@ -98,7 +99,7 @@ async def _ask_to_save(ctx: TurnContext) -> None:
     assert run is not None  # asked only with a run understood
     summary = await _summary(ctx, run)
     ctx.say(
-        texts.confirm.format(summary=summary),
+        fill(texts.confirm, summary=summary),
         buttons=[
             [
                 ctx.choice(texts.save_button, SAVE),
@@ -156,7 +157,7 @@ async def _save(ctx: TurnContext, run: Understood, edit: int | None) -> None:
         )
         run_id = saved.id
     await ctx.session.flush()
-    lines = [texts.saved.format(summary=await _summary(ctx, run))]
+    lines = [fill(texts.saved, summary=await _summary(ctx, run))]
     lines += await load_warnings(ctx)
     ctx.say(
         "\n\n".join(lines),
@@ -225,4 +226,4 @@ async def units_command(ctx: TurnContext) -> None:
         ctx.say(texts.units_help, intent=_intent(ctx))
         return
     (await store.prefs(ctx.session, ctx.user.id)).units = unit
-    ctx.say(texts.units_set.format(unit=unit), intent=_intent(ctx))
+    ctx.say(fill(texts.units_set, unit=unit), intent=_intent(ctx))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import ReplyIntent
 from handlers.sessions import api as sessions
@@ -26,10 +27,10 @@ async def today_command(ctx: TurnContext) -> None:
         outcomes=triage.no_core_work_outcomes(ctx.content.triage),
     )
     if report is not None:
-        ctx.say(texts.today_rest.format(reason=texts.reason_soreness), intent=intent)
+        ctx.say(fill(texts.today_rest, reason=texts.reason_soreness), intent=intent)
         return
     if load.ratio_high:
-        ctx.say(texts.today_rest.format(reason=texts.reason_ratio), intent=intent)
+        ctx.say(fill(texts.today_rest, reason=texts.reason_ratio), intent=intent)
         return
     start = [[ctx.action(texts.today_session_button, sessions.SESSION_ACTION, sessions.START_ARG)]]
     hard = ctx.content.training.words.hard_efforts
@@ -40,20 +41,20 @@ async def today_command(ctx: TurnContext) -> None:
         reason = (
             texts.reason_week
             if load.week_jump
-            else texts.reason_hard.format(effort=recent_hard.effort if recent_hard else "")
+            else fill(texts.reason_hard, effort=recent_hard.effort if recent_hard else "")
         )
-        ctx.say(texts.today_core.format(reason=reason), buttons=start, intent=intent)
+        ctx.say(fill(texts.today_core, reason=reason), buttons=start, intent=intent)
         return
     # The load says easy: unless core work is overdue, then it is a core day.
     logged = await sessions.history(ctx.session, ctx.user, ctx.now, weeks=2)
     if not logged:
         ctx.say(
-            texts.today_core.format(reason=texts.reason_core_never), buttons=start, intent=intent
+            fill(texts.today_core, reason=texts.reason_core_never), buttons=start, intent=intent
         )
         return
     days = (load.today - sessions.local_day(ctx.user, logged[0].finished_at)).days
     if days >= CORE_DUE_DAYS:
-        reason = texts.reason_core_due.format(days=days)
-        ctx.say(texts.today_core.format(reason=reason), buttons=start, intent=intent)
+        reason = fill(texts.reason_core_due, days=days)
+        ctx.say(fill(texts.today_core, reason=reason), buttons=start, intent=intent)
         return
-    ctx.say(texts.today_easy.format(reason=texts.reason_easy), intent=intent)
+    ctx.say(fill(texts.today_easy, reason=texts.reason_easy), intent=intent)

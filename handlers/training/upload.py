@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 from pathlib import Path
 
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import ReplyIntent, UploadFailed, UploadTooBig
 from handlers.training import store, views
@@ -53,7 +54,7 @@ async def _file(ctx: TurnContext) -> tuple[str, Activity] | str:
         return await asyncio.to_thread(_read_path, raw)
     except ActivityError as error:
         message: str = getattr(texts, f"upload_{error.reason}")
-        return message.format(sport=error.sport) if error.sport else message
+        return fill(message, sport=error.sport) if error.sport else message
     except UploadTooBig:
         return texts.upload_too_big
     except UploadFailed:
@@ -96,7 +97,7 @@ async def upload_command(ctx: TurnContext) -> None:
         elevation_gain_m=run.elevation_gain_m,
         with_time=True,
     )
-    lines = [texts.saved.format(summary=summary), *await load_warnings(ctx)]
+    lines = [fill(texts.saved, summary=summary), *await load_warnings(ctx)]
     ctx.say(
         "\n\n".join(lines),
         buttons=[[ctx.action(texts.undo_button, UNDO_ACTION, str(run.id))]],

@@ -3,6 +3,7 @@ load warnings, each said once per week (remembered in training_prefs)."""
 
 from __future__ import annotations
 
+from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import ReplyIntent
 from handlers.training import store, views
@@ -19,7 +20,7 @@ def _ratio_sentence(ctx: TurnContext, load: Load) -> str:
         meaning = texts.ratio_low
     else:
         meaning = texts.ratio_ok
-    return texts.ratio_sentence.format(ratio=f"{load.ratio:.1f}", meaning=meaning)
+    return fill(texts.ratio_sentence, ratio=f"{load.ratio:.1f}", meaning=meaning)
 
 
 async def load_warnings(ctx: TurnContext, load: Load | None = None) -> list[str]:
@@ -33,10 +34,10 @@ async def load_warnings(ctx: TurnContext, load: Load | None = None) -> list[str]
     said = []
     if load.week_jump and prefs.week_warned_for != load.week_start:
         prefs.week_warned_for = load.week_start
-        said.append(texts.warn_week.format(pct=load.change_pct))
+        said.append(fill(texts.warn_week, pct=load.change_pct))
     if load.ratio_high and load.ratio is not None and prefs.ratio_warned_for != load.week_start:
         prefs.ratio_warned_for = load.week_start
-        said.append(texts.warn_ratio.format(ratio=f"{load.ratio:.1f}"))
+        said.append(fill(texts.warn_ratio, ratio=f"{load.ratio:.1f}"))
     return said
 
 
@@ -47,7 +48,8 @@ async def week_command(ctx: TurnContext) -> None:
     last = views.distance(load.last_week_m, unit)
     if load.week_runs:
         lines = [
-            texts.week_line.format(
+            fill(
+                texts.week_line,
                 runs=load.week_runs,
                 distance=views.distance(load.week_m, unit),
                 time=views.duration(load.week_s),
@@ -59,11 +61,11 @@ async def week_command(ctx: TurnContext) -> None:
     if change is None:
         lines.append(texts.week_change_none)
     elif change >= 5:
-        lines.append(texts.week_change_up.format(pct=change, last=last))
+        lines.append(fill(texts.week_change_up, pct=change, last=last))
     elif change <= -5:
-        lines.append(texts.week_change_down.format(pct=-change, last=last))
+        lines.append(fill(texts.week_change_down, pct=-change, last=last))
     else:
-        lines.append(texts.week_change_same.format(last=last))
+        lines.append(fill(texts.week_change_same, last=last))
     lines.append(_ratio_sentence(ctx, load))
     lines += await load_warnings(ctx, load)
     intent = ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.content.bundle import ContentBundle
+from bot.content.plural import fill
 from bot.content.schema import Card
 from bot.content.text import normalise
 from bot.content.triage_schema import BACK, Question, TriageTree, Triggers
@@ -221,7 +222,7 @@ def _reask_text(tree: TriageTree, question: Question) -> str:
 
 def _ask_consent(ctx: TurnContext, tree: TriageTree, *, lead: str | None = None) -> None:
     texts = tree.texts
-    question = texts.consent_question.replace("{days}", str(tree.detail_retention_days))
+    question = fill(texts.consent_question, days=tree.detail_retention_days)
     _say(
         ctx,
         f"{lead}\n\n{question}" if lead else question,
