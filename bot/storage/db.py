@@ -96,7 +96,11 @@ def _sqlite_transactions(engine: AsyncEngine, busy_seconds: float) -> None:
     def on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
         # Stands in for the pool's rollback-on-return (turned off in make_engine). Reading
         # in_transaction needs no trip to the driver's thread.
-        if state.asyncio_safe and dbapi_connection.driver_connection.in_transaction:
+        if (
+            state.asyncio_safe
+            and not state.terminate_only
+            and dbapi_connection.driver_connection.in_transaction
+        ):
             dbapi_connection.rollback()
 
     event.listen(engine.sync_engine, "connect", on_connect)
