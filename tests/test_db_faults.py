@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -68,8 +68,10 @@ async def _sqlite(tmp_path: Path) -> AsyncIterator[Faulty]:
 
     @contextlib.asynccontextmanager
     async def lock() -> AsyncIterator[None]:
-        other = sqlite3.connect(path, isolation_level=None)
-        other.execute("BEGIN EXCLUSIVE")
+        # Taken off the event loop: it may wait for the bot's own writer, whose COMMIT needs
+        # the loop (aiosqlite runs statements on its thread and answers through the loop).
+        other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")
         try:
             yield
         finally:
@@ -116,17 +118,17 @@ async def _postgresql() -> AsyncIterator[Faulty]:
 
 
 class Recorder:
-    """A transport that records every delivery; `during_first` runs inside the first one."""
+    """A transport that records every delivery; `during_first` is awaited inside the first."""
 
     platform = "test"
 
     def __init__(self) -> None:
         self.delivered: list[int] = []
-        self.during_first: Callable[[], Any] | None = None
+        self.during_first: Callable[[], Awaitable[None]] | None = None
 
     async def deliver(self, message: OutboundMessage) -> Delivery:
         if not self.delivered and self.during_first is not None:
-            self.during_first()
+            await self.during_first()
         self.delivered.append(message.outbox_id)
         return Delivery(DeliveryStatus.SENT)
 
@@ -217,14 +219,18 @@ async def test_a_lock_while_recording_a_delivery_does_not_resend(faulty: Faulty)
     loop = asyncio.get_running_loop()
     released = asyncio.Event()
 
-    def lock_now() -> None:
+    async def lock_now() -> None:
+        locked = asyncio.Event()
+
         async def hold_then_release() -> None:
             async with held:
+                locked.set()
                 await asyncio.sleep(0.7)
             released.set()
 
         task = loop.create_task(hold_then_release())
         tasks.append(task)
+        await locked.wait()  # the delivery returns with the database locked
 
     tasks: list[asyncio.Task[None]] = []
     transport.during_first = lock_now

@@ -13,16 +13,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.app import build_router
 from bot.content.bundle import ContentBundle
 from bot.engine import dialog_store
 from bot.engine.context import ActiveDialog, DialogInput, TurnContext
+from bot.engine.dialog_store import StoredDialog
 from bot.engine.feature import Feature
 from bot.engine.state_model import StateModel
 from bot.storage.db import make_sessionmaker
-from bot.storage.models import Chat, User
+from bot.storage.models import Chat, DialogState, User
 from handlers.clubs.broadcast_draft import BroadcastDraft
 from handlers.clubs.broadcast_draft import Stage as BroadcastStage
 from handlers.clubs.challenge_draft import ChallengeDraft
@@ -126,6 +127,20 @@ def test_every_typed_dialog_kind_has_an_example_of_its_own_model() -> None:
         assert type(state) is ROUTER.dialogs[kind].state
 
 
+async def _load(session: AsyncSession, key: dialog_store.DialogKey) -> StoredDialog | None:
+    """The row as a turn finds it (the engine reads it inside its own load query)."""
+    row = (
+        await session.execute(
+            select(*dialog_store.COLUMNS).where(
+                DialogState.user_id == key.user_id,
+                DialogState.chat_id == key.chat_id,
+                DialogState.thread_id == key.thread_id,
+            )
+        )
+    ).first()
+    return dialog_store.stored(tuple(row)) if row is not None else None
+
+
 async def _key_of(db: AsyncEngine, person: Person) -> dialog_store.DialogKey:
     async with make_sessionmaker(db)() as session:
         user = await session.scalar(select(User).where(User.platform_user_id == person.user))
@@ -159,7 +174,7 @@ async def test_each_state_model_round_trips_through_the_database(
     assert json.loads(row["data"]) == EXAMPLES[kind].model_dump(mode="json")
 
     async with sessions() as session, session.begin():
-        found = await dialog_store.load_locked(session, key)
+        found = await _load(session, key)
         assert found is not None
         loaded = found.active(ROUTER.dialogs[kind].state)
         assert loaded == written  # the same kind, nonce, step and state
@@ -181,7 +196,7 @@ async def test_a_change_inside_the_model_is_saved(
             session, key, None, ActiveDialog("session", "n0nce_ab", 1, state), NOW
         )
     async with sessions() as session, session.begin():
-        found = await dialog_store.load_locked(session, key)
+        found = await _load(session, key)
         assert found is not None
         loaded = found.active(RunState)
         assert isinstance(loaded.data, RunState)
@@ -199,7 +214,7 @@ async def _store_raw(db: AsyncEngine, person: Person, kind: str, data: dict[str,
     """A row as an older release might have left it (a plain dict is stored as it is)."""
     key = await _key_of(db, person)
     async with make_sessionmaker(db)() as session, session.begin():
-        found = await dialog_store.load_locked(session, key)
+        found = await _load(session, key)
         # Keeping the nonce and step of a row already there keeps its buttons current.
         nonce, step = (found.nonce, found.step) if found else ("0ld_r0w_", 2)
         dialog = ActiveDialog(kind, nonce, step, data)

@@ -10,19 +10,21 @@ original for telling whether anything changed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, bindparam, cast, delete, insert, select, update
+from sqlalchemy import Table, Text, and_, bindparam, cast, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.context import ActiveDialog
 from bot.engine.state_model import StateModel
 from bot.storage.models import DialogState
+from bot.storage.prebuilt import Prebuilt
 
 _TABLE: Table = DialogState.__table__  # type: ignore[assignment]
-# What a turn needs of the row, for adding to a query that finds it.
+# What a turn needs of the row, for adding to the query that finds it (engine._who_and_where).
 COLUMNS = (
     DialogState.kind.label("dialog_kind"),
     DialogState.nonce.label("dialog_nonce"),
@@ -35,12 +37,10 @@ _KEY = and_(
     _TABLE.c.chat_id == bindparam("key_chat"),
     _TABLE.c.thread_id == bindparam("key_thread"),
 )
-# FOR UPDATE, on its own: another process's turn for this person waits for ours to commit and
-# then reads our write, so one button pressed twice is accepted once.
-_LOCKED = select(*COLUMNS).where(_KEY).with_for_update()
-_INSERT = insert(_TABLE)
-_UPDATE = update(_TABLE).where(_KEY)
-_DELETE = delete(_TABLE).where(_KEY)
+_CHANGES = ("kind", "nonce", "step", "data", "updated_at")
+_INSERT = Prebuilt(insert(_TABLE), sets=("user_id", "chat_id", "thread_id", *_CHANGES))
+_UPDATE = Prebuilt(update(_TABLE).where(_KEY), sets=_CHANGES)
+_DELETE = Prebuilt(delete(_TABLE).where(_KEY))
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,12 @@ def as_stored(data: StateModel | dict[str, Any]) -> dict[str, Any]:
     return data.model_dump(mode="json") if isinstance(data, StateModel) else data
 
 
-def stored(row: Any) -> StoredDialog | None:
-    """The dialog part of a result row that selected COLUMNS (None: no dialog open)."""
-    if row is None or row.dialog_kind is None:
+def stored(values: Sequence[Any]) -> StoredDialog | None:
+    """The dialog from the values of COLUMNS, in their order (None: no dialog open)."""
+    kind, nonce, step, data_json = values
+    if kind is None:
         return None
-    return StoredDialog(row.dialog_kind, row.dialog_nonce, row.dialog_step, row.dialog_data)
-
-
-async def load_locked(session: AsyncSession, key: DialogKey) -> StoredDialog | None:
-    connection = await session.connection()
-    return stored((await connection.execute(_LOCKED, key.params())).first())
+    return StoredDialog(kind, nonce, step, data_json)
 
 
 async def save(
@@ -105,9 +101,8 @@ async def save(
         return
     if after is not None and before is not None and before.same_as(after):
         return  # a refused button or a command beside the dialog: the row stays as it was
-    connection = await session.connection()
     if after is None:
-        await connection.execute(_DELETE, key.params())
+        await _DELETE.execute(session, key.params())
         return
     values = {
         "kind": after.kind,
@@ -117,9 +112,9 @@ async def save(
         "updated_at": now,
     }
     if before is None:
-        await connection.execute(
-            _INSERT,
+        await _INSERT.execute(
+            session,
             {"user_id": key.user_id, "chat_id": key.chat_id, "thread_id": key.thread_id, **values},
         )
     else:
-        await connection.execute(_UPDATE, {**key.params(), **values})
+        await _UPDATE.execute(session, {**key.params(), **values})

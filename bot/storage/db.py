@@ -1,51 +1,48 @@
-"""Database connection: one async engine per process, SQLite pragmas, and the migration run."""
+"""Database connection: one async engine per process, SQLite's settings, and the migration run."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import AdaptedConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-
-from bot.storage.sqlite_inline import DEFAULT_BUSY_SECONDS, INLINE_DRIVER
+from sqlalchemy.pool import PoolResetState
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# PostgreSQL's counterpart of SQLite's busy wait (DEFAULT_BUSY_SECONDS): a turn waiting on a
-# lock gives up after this and answers "try again in a moment" instead of hanging (the default
-# is to wait forever).
+# A statement that finds another writer's lock waits this long, then fails ("database is
+# locked") and the turn answers "try again in a moment" instead of hanging. SQLite waits in its
+# own busy handler on aiosqlite's thread, so the event loop serves other chats meanwhile.
+SQLITE_BUSY_SECONDS = 5.0
+# PostgreSQL's counterpart (the default is to wait forever).
 PG_LOCK_TIMEOUT_MS = 5000
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers and the single writer overlap. (No busy_timeout: the inline driver
-    # waits out another writer's lock itself, without blocking the event loop.)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-    # Let SQLAlchemy, not the driver, decide when transactions begin (the dialect's do_begin
-    # issues BEGIN IMMEDIATE; see sqlite_inline).
-    dbapi_connection.isolation_level = None
+def _no_driver_debug(record: logging.LogRecord) -> bool:
+    return record.levelno > logging.DEBUG
+
+
+# aiosqlite logs every call at DEBUG with its arguments, statements' parameters included (message
+# text, health answers): dropped at the source, whatever level the bot logs at.
+logging.getLogger("aiosqlite").addFilter(_no_driver_debug)
 
 
 def make_engine(
-    url: str, *, sqlite_busy_seconds: float = DEFAULT_BUSY_SECONDS, **kwargs: Any
+    url: str, *, sqlite_busy_seconds: float = SQLITE_BUSY_SECONDS, **kwargs: Any
 ) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1].split("?", 1)[0]
         if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        # Statements run on the event loop, not on aiosqlite's thread (see sqlite_inline).
-        url = url.replace("sqlite+aiosqlite://", f"sqlite+{INLINE_DRIVER}://", 1)
-        connect_args = dict(kwargs.pop("connect_args", {}))
-        kwargs["connect_args"] = {"busy_seconds": sqlite_busy_seconds, **connect_args}
     if url.startswith("postgresql"):
         connect_args = dict(kwargs.pop("connect_args", {}))
         server = {
@@ -56,30 +53,63 @@ def make_engine(
     # Statement parameters hold message text and health answers: keep them out of logs and
     # out of error messages (which the engine logs with their traceback).
     kwargs.setdefault("hide_parameters", True)
+    if url.startswith("sqlite"):
+        # The pool's rollback-on-return costs a trip to aiosqlite's thread after every
+        # committed transaction; _sqlite_transactions rolls back only what is still open.
+        kwargs.setdefault("pool_reset_on_return", None)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        _sqlite_transactions(engine, sqlite_busy_seconds)
     return engine
 
 
-class Session(AsyncSession):
-    """AsyncSession that leaves its `async with` block cheaply when nothing is left to clean up.
+def _sqlite_transactions(engine: AsyncEngine, busy_seconds: float) -> None:
+    """SQLAlchemy's documented recipe for SQLite transactions ("Enabling Non-Legacy SQLite
+    Transactional Modes", aiosqlite variant), with BEGIN IMMEDIATE instead of BEGIN."""
+    busy_ms = round(busy_seconds * 1000)
 
-    AsyncSession's exit runs close() in a task of its own, shielded from cancellation, so a
-    connection is always handed back to the pool. After the usual `session.begin()` block the
-    transaction is over and the connection is back already: close() then only forgets the
-    loaded objects, which needs no I/O, no greenlet and no extra trip through the event loop
-    (a measurable share of a short turn)."""
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver emits no BEGIN of its own (it would defer it past the first read); the
+        # begin hook below does. COMMIT and ROLLBACK stay the driver's.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")  # first: switching to WAL may wait
+        cursor.execute("PRAGMA journal_mode=WAL")  # readers and the one writer overlap
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
 
-    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
-        if self.sync_session.in_transaction():
-            await super().__aexit__(type_, value, traceback)
-        else:
-            self.sync_session.close()
+    def on_begin(connection: Connection) -> None:
+        # A deferred BEGIN let two processes both read a dialog step and both accept the same
+        # button; IMMEDIATE takes the write lock up front, so their turns serialise. Sent with
+        # the driver's own execute (one trip to its thread, where exec_driver_sql takes three:
+        # open a cursor, execute, close it), and its errors raised as SQLAlchemy's would be.
+        adapted = connection.connection.dbapi_connection
+        assert isinstance(adapted, AdaptedConnection)
+        try:
+            adapted.run_async(lambda driver: driver.execute_fetchall("BEGIN IMMEDIATE"))
+        except sqlite3.Error as error:
+            raise DBAPIError.instance(
+                "BEGIN IMMEDIATE", None, error, sqlite3.Error, hide_parameters=True
+            ) from error
+
+    def on_reset(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+        # Stands in for the pool's rollback-on-return (turned off in make_engine). Reading
+        # in_transaction needs no trip to the driver's thread.
+        if (
+            state.asyncio_safe
+            and not state.terminate_only
+            and dbapi_connection.driver_connection.in_transaction
+        ):
+            dbapi_connection.rollback()
+
+    event.listen(engine.sync_engine, "connect", on_connect)
+    event.listen(engine.sync_engine, "begin", on_begin)
+    event.listen(engine.sync_engine, "reset", on_reset)
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, class_=Session, expire_on_commit=False)
+    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def _upgrade(sync_connection: Any) -> None:

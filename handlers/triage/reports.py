@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.triage_schema import TriageTree
 from bot.storage.models import CheckIn, Consent, TriageReport
+from bot.storage.prebuilt import Prebuilt
 from handlers.triage.checkin_store import CANCELLED, SCHEDULED
 
 HEALTH_TOPIC = "health"
@@ -22,18 +23,23 @@ HISTORY_LIMIT = 10
 
 # Built once and run without loading ORM objects: both sit on the soreness check's hot path,
 # where statement construction, the identity map and the unit of work would cost more than
-# SQLite's own work.
-_CONSENT = select(Consent.granted).where(
-    Consent.user_id == bindparam("user_id"), Consent.topic == HEALTH_TOPIC
+# SQLite's own work (and on SQLite each runs in one trip to the driver; see Prebuilt).
+_CONSENT = Prebuilt(
+    select(Consent.granted).where(
+        Consent.user_id == bindparam("user_id"), Consent.topic == HEALTH_TOPIC
+    )
 )
 _REPORTS = cast(Table, TriageReport.__table__)
-_NEW_REPORT = insert(_REPORTS).returning(_REPORTS.c.id)
+_NEW_REPORT = Prebuilt(
+    insert(_REPORTS).returning(_REPORTS.c.id),
+    sets=("user_id", "created_at", "outcome", "rule", "area", "answers"),
+)
 
 
 async def health_consent(session: AsyncSession, user_id: int) -> bool | None:
     """True/False once the person decided; None if we never asked."""
-    granted: bool | None = await session.scalar(_CONSENT, {"user_id": user_id})
-    return granted
+    row = await _CONSENT.first(session, {"user_id": user_id})
+    return None if row is None else bool(row[0])
 
 
 async def set_health_consent(
@@ -85,7 +91,9 @@ async def save_report(
         "area": area,
         "answers": answers,
     }
-    new_id: int = (await session.execute(_NEW_REPORT, values)).scalar_one()
+    row = await _NEW_REPORT.first(session, values)
+    assert row is not None  # RETURNING gives the new row's id
+    new_id: int = row[0]
     return new_id
 
 
