@@ -18,17 +18,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ALL_DAYS = 0b1111111
 MINUTES_PER_DAY = 24 * 60
+UTC_ZONE = ZoneInfo("UTC")
 
 
 @lru_cache(maxsize=1024)
 def zone(name: str) -> ZoneInfo:
     """The zone by IANA name, built once: sweeps look up the same few zones thousands of times."""
     return ZoneInfo(name)
+
+
+def zone_or_utc(name: str | None) -> ZoneInfo:
+    """A person's zone (set with /timezone) for their dates and weeks; UTC until they set one,
+    or if the name is no longer known."""
+    try:
+        return zone(name) if name else UTC_ZONE
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC_ZONE
 
 
 @dataclass(frozen=True)

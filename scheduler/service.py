@@ -9,7 +9,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -17,10 +16,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.assembled import Assembled
 from bot.config import Settings
-from bot.content.bundle import ContentBundle
 from bot.delivery import ReachesSomeChats, Transport
-from bot.engine.engine import Engine
 from bot.engine.feature import Daily
 from bot.storage.models import Outbox, utcnow
 from scheduler.outbox import FINAL_STATUSES
@@ -29,20 +27,6 @@ from scheduler.sender import Sender, SenderConfig
 from scheduler.sweep import Sweeper
 
 log = logging.getLogger("corecoach.scheduler")
-
-
-class RunningApp(Protocol):
-    """What this needs of the assembled bot (bot.app.App), named here so the layer below the
-    composition root never imports it."""
-
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
-    @property
-    def content(self) -> ContentBundle: ...
-    @property
-    def engine(self) -> Engine: ...
 
 
 SWEEP_JOB = "sweep"
@@ -133,7 +117,7 @@ class Background:
 
 
 def start_background(
-    app: RunningApp, transports: Sequence[Transport], *, clock: Callable[[], datetime] = utcnow
+    app: Assembled, transports: Sequence[Transport], *, clock: Callable[[], datetime] = utcnow
 ) -> Background:
     """Start the sweep job and one sender per transport on the running event loop."""
     settings = app.settings

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,6 +21,17 @@ from bot.engine.feature import DueWork, SweepHook
 from bot.storage.models import utcnow
 
 log = logging.getLogger("corecoach.sweep")
+
+
+async def in_batches(batch: Callable[[], Awaitable[tuple[int, int]]], size: int) -> int:
+    """Run a hook's `batch` (rows found, outbox rows written) until one finds fewer than
+    `size` rows, so everything due now is done; returns the outbox rows written."""
+    written = 0
+    while True:
+        found, queued = await batch()
+        written += queued
+        if found < size:
+            return written
 
 
 class Sweeper:

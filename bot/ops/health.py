@@ -18,33 +18,17 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
 
 from aiohttp import web
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
+from bot.assembled import Assembled
 from bot.content.bundle import ContentBundle
-from bot.engine.engine import Engine
 from bot.ops.metrics import Metrics, Sample, render
 from bot.storage.models import Outbox, TriageReport, utcnow
 
 log = logging.getLogger("corecoach.health")
-
-
-class OpsApp(Protocol):
-    """What this needs of the assembled bot (bot.app.App), named here so the layer below the
-    composition root never imports it."""
-
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
-    @property
-    def content(self) -> ContentBundle: ...
-    @property
-    def engine(self) -> Engine: ...
 
 
 PENDING = "pending"  # scheduler.outbox.PENDING; not imported to keep ops free of the scheduler
@@ -162,7 +146,7 @@ async def database_samples(
     ]
 
 
-async def start_ops(app: OpsApp) -> HealthServer | None:
+async def start_ops(app: Assembled) -> HealthServer | None:
     """Count every turn, and serve /healthz and /metrics unless COACH_HEALTH_PORT is 0."""
     metrics = Metrics()
     app.engine.on_turn = metrics.count_turn

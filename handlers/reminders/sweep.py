@@ -25,6 +25,7 @@ from handlers.reminders import rules
 from scheduler import outbox
 from scheduler.occurrences import WeeklyTime, last_occurrence, next_occurrence, zone
 from scheduler.quiet import QuietHours
+from scheduler.sweep import in_batches
 
 # A reminder this late still counts as on time, even if quiet hours began meanwhile.
 ON_TIME = timedelta(minutes=5)
@@ -62,12 +63,7 @@ class _Pass:
 async def sweep_reminders(work: DueWork) -> int:
     """Queue every due reminder, batch by batch; returns the outbox rows written."""
     run = _Pass(work)
-    queued = 0
-    while True:
-        found, written = await _batch(run)
-        queued += written
-        if found < BATCH_SIZE:
-            return queued
+    return await in_batches(lambda: _batch(run), BATCH_SIZE)
 
 
 async def _batch(run: _Pass) -> tuple[int, int]:

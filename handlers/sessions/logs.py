@@ -4,27 +4,22 @@ on their own calendar (weeks start on their Monday, in their time zone)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import SessionLog, User
 from handlers.sessions.progression import Logged, week_start
+from scheduler.occurrences import zone_or_utc
 
-UTC_ZONE = ZoneInfo("UTC")
 # Enough history for a long streak, and still a small query.
 HISTORY_WEEKS = 52
 
 
 def zone_of(user: User) -> ZoneInfo:
     """The person's time zone (set with /timezone), else UTC."""
-    if user.timezone:
-        try:
-            return ZoneInfo(user.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return UTC_ZONE
+    return zone_or_utc(user.timezone)
 
 
 def local_day(user: User, moment: datetime) -> date:

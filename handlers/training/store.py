@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 from typing import cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Run, TrainingPrefs, User
 from handlers.training.load import DayRun, Load, compute, window_start
+from scheduler.occurrences import zone_or_utc
 
-UTC_ZONE = ZoneInfo("UTC")
 RECENT_LIMIT = 8
 
 _RUNS = cast(Table, Run.__table__)
@@ -25,12 +25,8 @@ _WINDOW = (
 
 
 def zone_of(user: User) -> ZoneInfo:
-    if user.timezone:
-        try:
-            return ZoneInfo(user.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass
-    return UTC_ZONE
+    """The person's time zone (set with /timezone), else UTC."""
+    return zone_or_utc(user.timezone)
 
 
 async def add_run(

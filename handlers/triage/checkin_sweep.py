@@ -18,6 +18,7 @@ from handlers.triage import checkin_store as checkins
 from scheduler import outbox
 from scheduler.occurrences import zone
 from scheduler.quiet import QuietHours
+from scheduler.sweep import in_batches
 
 CHECKIN_GRACE = timedelta(hours=24)
 BATCH_SIZE = 500
@@ -26,12 +27,7 @@ _CHECKINS = cast(Table, CheckIn.__table__)  # Core table: one executemany per ba
 
 async def sweep_checkins(work: DueWork) -> int:
     """Queue every due check-in, batch by batch; returns the outbox rows written."""
-    queued = 0
-    while True:
-        found, written = await _batch(work)
-        queued += written
-        if found < BATCH_SIZE:
-            return queued
+    return await in_batches(lambda: _batch(work), BATCH_SIZE)
 
 
 async def _batch(work: DueWork) -> tuple[int, int]:

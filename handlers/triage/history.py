@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
 from bot.engine.context import TurnContext
 from bot.engine.events import ReplyIntent
 from handlers.triage.reports import health_consent, recent_reports
+from scheduler.occurrences import zone_or_utc
 
 ACTION = "history"
-
-
-def _zone(name: str | None) -> tzinfo:
-    """The person's time zone for dates, UTC until they set one (or if it is unknown)."""
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 async def history(ctx: TurnContext) -> None:
@@ -46,6 +36,6 @@ async def show_history(ctx: TurnContext) -> None:
         outcome = tree.outcomes.get(report.outcome)
         title = outcome.title if outcome else report.outcome
         area = tree.answer_label(place, report.area) if place and report.area else "—"
-        day = report.created_at.astimezone(_zone(ctx.user.timezone))
+        day = report.created_at.astimezone(zone_or_utc(ctx.user.timezone))
         lines.append(f"• {day:%d %b %Y} · {area} · {title}")
     ctx.say("\n".join(lines), intent=intent)
