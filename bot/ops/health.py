@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from aiohttp import web
@@ -53,11 +53,13 @@ class HealthServer:
         self.started = time.monotonic()
         self._runner: web.AppRunner | None = None
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen on host:port (0: any free port); returns the port."""
+    async def start(self, host: str, port: int, routes: Sequence[web.RouteDef] = ()) -> int:
+        """Listen on host:port (0: any free port); returns the port. `routes` are the
+        adapters' own endpoints (webhooks, OAuth callbacks) served beside the checks."""
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/metrics", self._metrics)
+        app.router.add_routes(routes)
         # No access log: it would record every probe; handle_signals: the runner owns SIGTERM.
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
@@ -146,8 +148,9 @@ async def database_samples(
     ]
 
 
-async def start_ops(app: Assembled) -> HealthServer | None:
-    """Count every turn, and serve /healthz and /metrics unless COACH_HEALTH_PORT is 0."""
+async def start_ops(app: Assembled, routes: Sequence[web.RouteDef] = ()) -> HealthServer | None:
+    """Count every turn, and serve /healthz, /metrics and the adapters' `routes` unless
+    COACH_HEALTH_PORT is 0."""
     metrics = Metrics()
     app.engine.on_turn = metrics.count_turn
     settings = app.settings
@@ -155,7 +158,7 @@ async def start_ops(app: Assembled) -> HealthServer | None:
         return None
     server = HealthServer(app.sessions, app.content, metrics)
     try:
-        await server.start(settings.health_host, settings.health_port)
+        await server.start(settings.health_host, settings.health_port, routes)
     except OSError as exc:  # the port is taken, or the host is not this machine's
         await server.stop()
         where = f"{settings.health_host}:{settings.health_port}"
