@@ -23,7 +23,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from bot.content.plural import is_forms
-from bot.content.schema import Line, Paragraph, Slug, Strict
+from bot.content.schema import Line, Paragraph, Slug, Strict, check_placeholders
 from bot.content.text import normalise
 from bot.content.yamlsource import Loc, Problem, read_yaml, validate
 
@@ -69,6 +69,9 @@ class Option(Strict):
     sets: dict[Slug, Slug] = Field(default_factory=dict)
     # On a red-flag question: choosing this means a warning sign is (or may be) present.
     flag: bool = False
+    # The answer a logged jump in training load gives without asking (a pattern question's
+    # "more distance"): the training log knows it, so the person is not asked.
+    logged_load: bool = False
 
 
 class NumberRange(Strict):
@@ -269,6 +272,9 @@ class TriageTexts(Strict):
     history_intro: Line
     history_empty: Line
     history_not_stored: Line
+    history_after_run: Line
+    history_load_jump: Line
+    load_noted: Paragraph
     screen_title_urgent: Line
     screen_title_same_day: Line
     # The outcome whose steps and seek-help line follow a screened red flag, by disposition.
@@ -282,6 +288,18 @@ class TriageTexts(Strict):
     run_today_heading: Line
     steps_heading: Line
     sources: list[Line] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> TriageTexts:
+        check_placeholders(
+            self,
+            {
+                "consent_question": ["days"],
+                "prefilled": ["answers"],
+                "history_after_run": ["distance", "day"],
+            },
+        )
+        return self
 
     @field_validator("consent_question")
     @classmethod
@@ -332,6 +350,15 @@ class TriageTree:
     def place_fact(self) -> str | None:
         """The fact saying where it hurts (kept with each report, and after retention)."""
         return next((q.records for q in self.questions if q.kind == "place"), None)
+
+    @property
+    def logged_load_fact(self) -> tuple[str, str] | None:
+        """The fact and value a logged jump in load answers (flow.yaml's `logged_load`)."""
+        for question in self.questions:
+            for option in question.options:
+                if option.logged_load:
+                    return question.records, option.value
+        return None
 
     def answer_label(self, fact: str, value: str) -> str:
         for question in self.questions:
@@ -487,6 +514,14 @@ def _check_flow(flow: Flow, src: _Source, problems: list[Problem]) -> None:
                 problems.append(
                     src.problem((*o_loc, "flag"), "only red_flag questions have flag answers")
                 )
+            if option.logged_load and question.kind != "pattern":
+                problems.append(
+                    src.problem(
+                        (*o_loc, "logged_load"),
+                        "only a pattern question's answer can come from the training log "
+                        "(warning signs are always asked)",
+                    )
+                )
         _check_typed_words(question, src, loc, problems)
         if question.kind == "red_flag" and all(o.flag for o in question.options):
             problems.append(
@@ -503,6 +538,10 @@ def _check_flow(flow: Flow, src: _Source, problems: list[Problem]) -> None:
                     )
     if not any(q.kind == "red_flag" for q in flow.questions):
         problems.append(src.problem(("questions",), "the flow has no red_flag question"))
+    if sum(o.logged_load for q in flow.questions for o in q.options) > 1:
+        problems.append(
+            src.problem(("questions",), "at most one answer may be marked logged_load")
+        )
 
 
 def typed_forms(option: Option) -> set[str]:

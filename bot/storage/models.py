@@ -463,3 +463,46 @@ class TrainingPrefs(Base):
     units: Mapped[str] = mapped_column(String(2), default="km")
     week_warned_for: Mapped[date | None] = mapped_column(Date)
     ratio_warned_for: Mapped[date | None] = mapped_column(Date)
+
+
+# --- the training log in other features: soreness linked to runs, weekly summaries, club boards
+
+
+class TriageTrainingLink(Base):
+    """What the training log said when a soreness check was stored: the run it followed (a
+    run of that day or the day before) and whether the load had jumped. Stored with the report
+    (so only with the "health" consent) and removed with its detail at retention."""
+
+    __tablename__ = "triage_training_links"
+
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("triage_reports.id", ondelete="CASCADE"), primary_key=True
+    )
+    # A deleted run leaves the check in place, without the link.
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    load_jumped: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WeeklySummaryOptIn(Base):
+    """A person who asked for the weekly summary (/summary on); no row means none is sent."""
+
+    __tablename__ = "weekly_summary_optins"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    opted_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ClubBoardMember(Base):
+    """A member who chose to show their week's distance on one club's board (per club)."""
+
+    __tablename__ = "club_board_members"
+
+    chat_id: Mapped[int] = mapped_column(
+        ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,15 +1,38 @@
 """What other features may ask of the training log: the load figures (e.g. triage asking
-whether a sore spell follows a jump in running)."""
+whether a sore spell follows a jump in running), the run a soreness check follows, and runs
+by id in the person's unit (for /history)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import User
+from bot.storage.models import Run, User
+from handlers.training import views
 from handlers.training.load import Load
-from handlers.training.store import load_for
+from handlers.training.store import load_for, units, zone_of
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """A logged run as another feature shows it: its local day and distance in the person's
+    unit."""
+
+    id: int
+    day: date
+    distance: str
+
+
+@dataclass(frozen=True)
+class SorenessContext:
+    """What the training log knows when someone reports soreness."""
+
+    load_jumped: bool  # Load.jumped: a week rose more than 10 % (with the floor), or ratio > 1.5
+    run: RunRef | None  # the latest run of yesterday or today: the one the soreness follows
 
 
 async def load_change(session: AsyncSession, user_id: int, now: datetime) -> Load | None:
@@ -21,4 +44,49 @@ async def load_change(session: AsyncSession, user_id: int, now: datetime) -> Loa
     return load
 
 
-__all__ = ["Load", "load_change"]
+async def soreness_context(session: AsyncSession, user_id: int, now: datetime) -> SorenessContext:
+    """The load and the run a soreness check reported now follows (both may be missing)."""
+    user = await session.get(User, user_id)
+    if user is None:
+        return SorenessContext(load_jumped=False, run=None)
+    load, _ = await load_for(session, user, now)
+    zone = zone_of(user)
+    yesterday = now.astimezone(zone).date() - timedelta(days=1)
+    latest = await session.scalars(
+        select(Run)
+        .where(
+            Run.user_id == user_id,
+            Run.started_at >= datetime.combine(yesterday, time(), zone),
+            Run.started_at <= now,
+        )
+        .order_by(Run.started_at.desc(), Run.id.desc())
+        .limit(1)
+    )
+    run = latest.first()
+    unit = await units(session, user_id)
+    ref = None if run is None else _ref(run, user, unit)
+    return SorenessContext(load_jumped=load.jumped, run=ref)
+
+
+async def runs_by_id(
+    session: AsyncSession, user_id: int, run_ids: Collection[int]
+) -> dict[int, RunRef]:
+    """This person's runs among `run_ids` (deleted or others' runs are left out)."""
+    if not run_ids:
+        return {}
+    user = await session.get(User, user_id)
+    if user is None:
+        return {}
+    rows = await session.scalars(
+        select(Run).where(Run.user_id == user_id, Run.id.in_(list(run_ids)))
+    )
+    unit = await units(session, user_id)
+    return {run.id: _ref(run, user, unit) for run in rows}
+
+
+def _ref(run: Run, user: User, unit: str) -> RunRef:
+    day = run.started_at.astimezone(zone_of(user)).date()
+    return RunRef(id=run.id, day=day, distance=views.distance(run.distance_m, unit))
+
+
+__all__ = ["Load", "RunRef", "SorenessContext", "load_change", "runs_by_id", "soreness_context"]

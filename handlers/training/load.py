@@ -1,6 +1,7 @@
 """Training load from logged runs, on the person's own calendar (weeks start on Monday).
 
-- the week so far against last week (distance and change in %);
+- the week so far against last week (distance and change in %), and last week against the one
+  before;
 - the acute:chronic workload ratio: the last 7 days' distance against the average week of the
   last 28 days (today included in both). Above about 1.5, injury risk rises.
 """
@@ -38,6 +39,8 @@ class Load:
     acute_m: int
     chronic_week_m: float
     ratio: float | None  # None until there is history before the last 7 days
+    prior_week_m: int = 0  # the week before last, so last week's own rise can be judged
+
 
     @property
     def change_pct(self) -> int | None:
@@ -47,21 +50,36 @@ class Load:
 
     @property
     def week_jump(self) -> bool:
-        rise = self.week_m - self.last_week_m
-        return (
-            self.last_week_m > 0
-            and self.week_m > self.last_week_m * (1 + WEEK_RISE)
-            and rise >= WEEK_RISE_FLOOR_M
-        )
+        return is_jump(self.week_m, self.last_week_m)
+
+    @property
+    def last_week_jump(self) -> bool:
+        return is_jump(self.last_week_m, self.prior_week_m)
+
+    @property
+    def jumped(self) -> bool:
+        """A jump in load worth naming in a soreness check: this week or last week rose too
+        fast (soreness lags a day or three, so a Monday ache may follow last week's rise), or
+        the last 7 days are well above the usual week."""
+        return self.week_jump or self.last_week_jump or self.ratio_high
 
     @property
     def ratio_high(self) -> bool:
         return self.ratio is not None and self.ratio > RATIO_HIGH
 
 
+def is_jump(week_m: int, before_m: int) -> bool:
+    """More than 10 % over the week before, and by at least the floor."""
+    return (
+        before_m > 0
+        and week_m > before_m * (1 + WEEK_RISE)
+        and week_m - before_m >= WEEK_RISE_FLOOR_M
+    )
+
+
 def window_start(today: date) -> date:
     """The first local day whose runs the figures need (the chronic window reaches furthest)."""
-    return min(today - timedelta(days=CHRONIC_DAYS - 1), monday_of(today) - timedelta(days=7))
+    return min(today - timedelta(days=CHRONIC_DAYS - 1), monday_of(today) - timedelta(days=14))
 
 
 def monday_of(day: date) -> date:
@@ -71,9 +89,11 @@ def monday_of(day: date) -> date:
 def compute(runs: Iterable[DayRun], today: date) -> Load:
     week_start = monday_of(today)
     last_week_start = week_start - timedelta(days=7)
+    prior_week_start = week_start - timedelta(days=14)
     acute_from = today - timedelta(days=ACUTE_DAYS - 1)
     chronic_from = today - timedelta(days=CHRONIC_DAYS - 1)
-    week_runs = week_m = week_s = last_week_m = acute_m = chronic_m = before_acute_m = 0
+    week_runs = week_m = week_s = last_week_m = prior_week_m = 0
+    acute_m = chronic_m = before_acute_m = 0
     for run in runs:
         if run.day > today:
             continue
@@ -83,6 +103,8 @@ def compute(runs: Iterable[DayRun], today: date) -> Load:
             week_s += run.duration_s or 0
         elif run.day >= last_week_start:
             last_week_m += run.distance_m
+        elif run.day >= prior_week_start:
+            prior_week_m += run.distance_m
         if run.day >= acute_from:
             acute_m += run.distance_m
         if run.day >= chronic_from:
@@ -102,4 +124,5 @@ def compute(runs: Iterable[DayRun], today: date) -> Load:
         acute_m=acute_m,
         chronic_week_m=chronic_week_m,
         ratio=ratio,
+        prior_week_m=prior_week_m,
     )

@@ -21,10 +21,16 @@ from bot.content.triage_schema import BACK, Question, TriageTree, Triggers
 from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.understanding import NO, YES, typed_yes_no, understand
+from handlers.training.api import soreness_context
 from handlers.triage import checkin_store
 from handlers.triage.api import START_ACTION as ACTION
 from handlers.triage.flow import Ask, Decided, Facts, Step, advice, answer, first_step
-from handlers.triage.reports import health_consent, save_report, set_health_consent
+from handlers.triage.reports import (
+    health_consent,
+    link_training,
+    save_report,
+    set_health_consent,
+)
 from handlers.triage.state import Answered, Phase, TriageState
 from handlers.triage.typed import prefill, read_answer
 
@@ -97,30 +103,45 @@ async def begin(ctx: TurnContext, facts: Facts | None = None, *, opener: str = "
 
     `facts` already known skip their questions (e.g. the area, when a check-in re-runs the
     check): only "place" facts are taken. What the opening message says (the area, how
-    long, a score) is filled in too and confirmed in one line. Red flags are always
-    asked afresh.
+    long, a score) is filled in too and confirmed in one line. A jump in load the training
+    log shows answers the "what changed" question (flow.yaml's `logged_load`) without asking.
+    Red flags are always asked afresh.
     """
     tree = ctx.content.triage
     places = {q.records for q in tree.questions if q.kind == "place"}
     known = {fact: value for fact, value in (facts or {}).items() if fact in places}
     said = prefill(tree, understand(opener, ctx.content.language)) if opener else {}
-    known = {**said, **known}
+    training = await soreness_context(ctx.session, ctx.user.id, ctx.now)
+    logged = tree.logged_load_fact if training.load_jumped else None
+    from_log = dict([logged]) if logged is not None else {}
+    known = {**from_log, **said, **known}
     consent = await health_consent(ctx.session, ctx.user.id)
     phase = Phase.CONSENT if consent is None else Phase.ASK
-    ctx.start_dialog(DIALOG, TriageState(phase=phase, facts=known, prefilled=said))
+    state = TriageState(
+        phase=phase,
+        facts=known,
+        prefilled=said,
+        load_jumped=logged is not None,
+        run_id=training.run.id if training.run is not None else None,
+    )
+    ctx.start_dialog(DIALOG, state)
     if consent is None:
         _ask_consent(ctx, tree)
     else:
-        await _show(ctx, first_step(tree, known), lead=_lead(tree, said))
+        await _show(ctx, first_step(tree, known), lead=_lead(tree, state))
 
 
-def _lead(tree: TriageTree, said: Facts, before: str = "") -> str:
-    """The intro, and the one line confirming what the opening message told us."""
+def _lead(tree: TriageTree, state: TriageState, before: str = "") -> str:
+    """The intro, the one line confirming what the opening message told us, and the one
+    saying the training log showed a jump in load."""
     parts = [before] if before else []
     parts.append(tree.texts.intro)
-    if said:
-        answers = "; ".join(tree.answer_label(fact, value) for fact, value in said.items())
+    if state.prefilled:
+        said = state.prefilled.items()
+        answers = "; ".join(tree.answer_label(fact, value) for fact, value in said)
         parts.append(tree.texts.prefilled.replace("{answers}", answers))
+    if state.load_jumped:
+        parts.append(tree.texts.load_noted)
     return "\n\n".join(parts)
 
 
@@ -253,7 +274,7 @@ async def _on_consent(
     await _show(
         ctx,
         first_step(tree, state.facts),
-        lead=_lead(tree, state.prefilled, confirmation),
+        lead=_lead(tree, state, confirmation),
         state=state,
     )
 
@@ -262,7 +283,8 @@ async def _on_consent(
 
 
 async def _finish(ctx: TurnContext, tree: TriageTree, decided: Decided) -> None:
-    facts: Facts = dict(_state(ctx).facts)
+    state = _state(ctx)
+    facts: Facts = dict(state.facts)
     stored = await health_consent(ctx.session, ctx.user.id) is True
     report_id = None
     if stored:
@@ -275,6 +297,9 @@ async def _finish(ctx: TurnContext, tree: TriageTree, decided: Decided) -> None:
             rule=decided.rule.id,
             area=facts.get(place) if place else None,
             answers=facts,
+        )
+        await link_training(
+            ctx.session, report_id, run_id=state.run_id, load_jumped=state.load_jumped
         )
     ctx.end_dialog()
     cards = [ctx.content.cards[c] for c in decided.outcome.cards if c in ctx.content.cards]

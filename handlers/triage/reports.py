@@ -14,7 +14,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.triage_schema import TriageTree
-from bot.storage.models import CheckIn, Consent, TriageReport
+from bot.storage.models import CheckIn, Consent, TriageReport, TriageTrainingLink
 from bot.storage.prebuilt import Prebuilt
 from handlers.triage.checkin_store import CANCELLED, SCHEDULED
 
@@ -67,6 +67,8 @@ async def change_health_consent(
         .where(CheckIn.user_id == user_id, CheckIn.status == SCHEDULED)
         .values(status=CANCELLED)
     )
+    mine = select(TriageReport.id).where(TriageReport.user_id == user_id)
+    await session.execute(delete(TriageTrainingLink).where(TriageTrainingLink.report_id.in_(mine)))
     result = await session.execute(delete(TriageReport).where(TriageReport.user_id == user_id))
     return int(getattr(result, "rowcount", 0) or 0)
 
@@ -95,6 +97,26 @@ async def save_report(
     assert row is not None  # RETURNING gives the new row's id
     new_id: int = row[0]
     return new_id
+
+
+async def link_training(
+    session: AsyncSession, report_id: int, *, run_id: int | None, load_jumped: bool
+) -> None:
+    """Keep what the training log said with a stored report (nothing when it said nothing)."""
+    if run_id is None and not load_jumped:
+        return
+    session.add(TriageTrainingLink(report_id=report_id, run_id=run_id, load_jumped=load_jumped))
+
+
+async def training_links(
+    session: AsyncSession, report_ids: Collection[int]
+) -> dict[int, TriageTrainingLink]:
+    if not report_ids:
+        return {}
+    rows = await session.scalars(
+        select(TriageTrainingLink).where(TriageTrainingLink.report_id.in_(list(report_ids)))
+    )
+    return {link.report_id: link for link in rows}
 
 
 async def recent_reports(

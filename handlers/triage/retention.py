@@ -1,7 +1,9 @@
 """The daily retention job: health details are kept only as long as people were told.
 
-- Soreness check reports older than the retention period lose their detailed answers; the
+- Soreness check reports older than the retention period lose their detailed answers and
+  their link to the training log (the run they followed, whether the load had jumped); the
   date, area, outcome and deciding rule remain (what /history shows and follow-ups need).
+  The runs themselves are the person's own log, kept until they delete them or /forget.
 - /export files are deleted a day after they were made: the adapter sent them at once, and a
   copy of someone's health answers must not linger on disk.
 
@@ -18,11 +20,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import null, update
+from sqlalchemy import delete, null, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.privacy import EXPORTS_SUBDIR
-from bot.storage.models import TriageReport
+from bot.storage.models import TriageReport, TriageTrainingLink
 
 if TYPE_CHECKING:
     from bot.engine.feature import DueWork
@@ -49,11 +51,18 @@ async def reduce_old_triage_answers(
     sessions: async_sessionmaker[AsyncSession], now: datetime, days: int
 ) -> int:
     """Clear the detailed answers of reports older than `days`; returns how many."""
+    cutoff = now - timedelta(days=days)
     async with sessions() as session, session.begin():
+        old = select(TriageReport.id).where(TriageReport.created_at < cutoff)
+        await session.execute(
+            delete(TriageTrainingLink)
+            .where(TriageTrainingLink.report_id.in_(old))
+            .execution_options(synchronize_session=False)
+        )
         result = await session.execute(
             update(TriageReport)
             .where(
-                TriageReport.created_at < now - timedelta(days=days),
+                TriageReport.created_at < cutoff,
                 # Cleared to SQL NULL (not JSON null), so reduced rows no longer match here.
                 TriageReport.answers.is_not(None),
             )

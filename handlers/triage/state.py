@@ -29,3 +29,6 @@ class TriageState(StateModel):
     stack: list[Answered] = Field(default_factory=list)
     # Facts read from the opening message (confirmed in one line, their questions skipped).
     prefilled: dict[str, str] = Field(default_factory=dict)
+    # What the training log said when the check began (kept with the report if it is stored).
+    load_jumped: bool = False
+    run_id: int | None = None
