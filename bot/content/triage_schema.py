@@ -539,9 +539,7 @@ def _check_flow(flow: Flow, src: _Source, problems: list[Problem]) -> None:
     if not any(q.kind == "red_flag" for q in flow.questions):
         problems.append(src.problem(("questions",), "the flow has no red_flag question"))
     if sum(o.logged_load for q in flow.questions for o in q.options) > 1:
-        problems.append(
-            src.problem(("questions",), "at most one answer may be marked logged_load")
-        )
+        problems.append(src.problem(("questions",), "at most one answer may be marked logged_load"))
 
 
 def typed_forms(option: Option) -> set[str]:

@@ -41,7 +41,6 @@ class Load:
     ratio: float | None  # None until there is history before the last 7 days
     prior_week_m: int = 0  # the week before last, so last week's own rise can be judged
 
-
     @property
     def change_pct(self) -> int | None:
         if self.last_week_m <= 0:
