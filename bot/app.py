@@ -23,6 +23,8 @@ from handlers.privacy.feature import feature as privacy
 from handlers.progress.feature import feature as progress
 from handlers.reminders.feature import feature as reminders
 from handlers.sessions.feature import feature as sessions
+from handlers.summary.feature import feature as summary
+from handlers.today.feature import feature as today
 from handlers.training.feature import feature as training
 from handlers.triage.feature import feature as triage
 
@@ -35,6 +37,8 @@ FEATURES: tuple[Feature, ...] = (
     progress,
     reminders,
     training,
+    today,
+    summary,
     clubs,
     privacy,
 )

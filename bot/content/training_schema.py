@@ -85,6 +85,18 @@ class TrainingTexts(Strict):
     upload_not_running: Paragraph
     upload_no_track: Paragraph
     upload_duplicate: Paragraph
+    summary_title: Line
+    summary_body: Paragraph
+    summary_jump: Paragraph
+    summary_chart_title: Line
+    summary_chart_caption: Line
+    summary_status_on: Paragraph
+    summary_status_off: Paragraph
+    summary_on: Paragraph
+    summary_off: Paragraph
+    summary_help: Paragraph
+    summary_on_button: Line
+    summary_off_button: Line
 
     @model_validator(mode="after")
     def _placeholders(self) -> TrainingTexts:
@@ -107,6 +119,9 @@ class TrainingTexts(Strict):
                 "reason_hard": ["effort"],
                 "reason_core_due": ["days"],
                 "upload_not_running": ["sport"],
+                "summary_body": ["week", "runs", "distance", "sessions", "checks"],
+                "summary_chart_title": ["weeks"],
+                "summary_chart_caption": ["zone"],
             },
         )
         return self

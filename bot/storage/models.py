@@ -484,7 +484,9 @@ class TriageTrainingLink(Base):
 
 
 class WeeklySummaryOptIn(Base):
-    """A person who asked for the weekly summary (/summary on); no row means none is sent."""
+    """A person who asked for the weekly summary (/summary on); no row means none is sent.
+    `sent_for` is the Monday of the last week summed up, so the sweep skips them cheaply until
+    the next Sunday (the outbox's dedupe key is what guarantees once a week)."""
 
     __tablename__ = "weekly_summary_optins"
 
@@ -492,6 +494,7 @@ class WeeklySummaryOptIn(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     opted_in_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_for: Mapped[date | None] = mapped_column(Date)
 
 
 class ClubBoardMember(Base):

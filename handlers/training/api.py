@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import Run, User
 from handlers.training import views
-from handlers.training.load import Load
+from handlers.training.load import DayRun, Load, is_jump, monday_of
+from handlers.training.parse import METRES_PER, asks_what_today
 from handlers.training.store import load_for, units, zone_of
 
 
@@ -33,6 +34,60 @@ class SorenessContext:
 
     load_jumped: bool  # Load.jumped: a week rose more than 10 % (with the floor), or ratio > 1.5
     run: RunRef | None  # the latest run of yesterday or today: the one the soreness follows
+
+
+@dataclass(frozen=True)
+class WeekDistance:
+    """One week of running on the person's calendar (Monday to Sunday)."""
+
+    start: date  # Monday
+    runs: int
+    distance_m: int
+
+
+async def weekly_distances(
+    session: AsyncSession, user: User, now: datetime, weeks: int
+) -> list[WeekDistance]:
+    """The last `weeks` weeks, oldest first, ending with this week (empty weeks included)."""
+    zone = zone_of(user)
+    this_week = monday_of(now.astimezone(zone).date())
+    starts = [this_week - timedelta(weeks=n) for n in range(weeks - 1, -1, -1)]
+    since = datetime.combine(starts[0], time(), zone)
+    rows = await session.execute(
+        select(Run.started_at, Run.distance_m).where(
+            Run.user_id == user.id, Run.started_at >= since, Run.started_at <= now
+        )
+    )
+    runs = dict.fromkeys(starts, 0)
+    metres = dict.fromkeys(starts, 0)
+    for started, distance in rows:
+        week = monday_of(started.astimezone(zone).date())
+        if week in metres:
+            runs[week] += 1
+            metres[week] += distance
+    return [WeekDistance(start, runs[start], metres[start]) for start in starts]
+
+
+async def distance_unit(session: AsyncSession, user_id: int) -> str:
+    """ "km" or "mi", as the person chose with /units."""
+    return await units(session, user_id)
+
+
+def distance_text(metres: float, unit: str) -> str:
+    """A distance as the training log writes it ("10.0 km")."""
+    return views.distance(metres, unit)
+
+
+def rose_too_fast(week_m: int, before_m: int) -> bool:
+    """The 10 % rule with /week's floor, for a week against the one before."""
+    return is_jump(week_m, before_m)
+
+
+async def load_and_runs(
+    session: AsyncSession, user: User, now: datetime
+) -> tuple[Load, list[DayRun]]:
+    """The load figures on the person's calendar and the runs they were computed from."""
+    return await load_for(session, user, now)
 
 
 async def load_change(session: AsyncSession, user_id: int, now: datetime) -> Load | None:
@@ -89,4 +144,20 @@ def _ref(run: Run, user: User, unit: str) -> RunRef:
     return RunRef(id=run.id, day=day, distance=views.distance(run.distance_m, unit))
 
 
-__all__ = ["Load", "RunRef", "SorenessContext", "load_change", "runs_by_id", "soreness_context"]
+__all__ = [
+    "METRES_PER",
+    "DayRun",
+    "Load",
+    "RunRef",
+    "SorenessContext",
+    "WeekDistance",
+    "asks_what_today",
+    "distance_text",
+    "distance_unit",
+    "load_and_runs",
+    "load_change",
+    "rose_too_fast",
+    "runs_by_id",
+    "soreness_context",
+    "weekly_distances",
+]

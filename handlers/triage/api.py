@@ -1,5 +1,6 @@
 """What other features may ask of the soreness check: stored outcomes and the consent to
-keep them (sessions: "was rest advised recently?"), and the button that starts a new check."""
+keep them (sessions: "was rest advised recently?"), how many were kept in a week (the weekly
+summary), and the button that starts a new check."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from handlers.triage.reports import (
     health_consent,
     latest_report,
     no_core_work_outcomes,
+    reports_since,
 )
 
 START_ACTION = "triage"  # triage:start opens a new soreness check (privately in a group)
@@ -20,4 +22,5 @@ __all__ = [
     "health_consent",
     "latest_report",
     "no_core_work_outcomes",
+    "reports_since",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.triage_schema import TriageTree
@@ -129,6 +129,16 @@ async def recent_reports(
         .limit(limit)
     )
     return list(rows)
+
+
+async def reports_since(session: AsyncSession, user_id: int, since: datetime) -> int:
+    """How many soreness checks were stored since `since` (only kept ones can be counted)."""
+    found = await session.scalar(
+        select(func.count())
+        .select_from(TriageReport)
+        .where(TriageReport.user_id == user_id, TriageReport.created_at >= since)
+    )
+    return int(found or 0)
 
 
 async def latest_report(

@@ -40,6 +40,7 @@ def upgrade() -> None:
         "weekly_summary_optins",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("opted_in_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_for", sa.Date(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],

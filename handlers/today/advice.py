@@ -1,5 +1,8 @@
 """/today and "what should I do today?": an easy run, a rest day or a core session, with the
-reason, from the training load, the last soreness outcome and the last core session."""
+reason, from the training load, the last soreness outcome and the last core session.
+
+Its own feature, beside the three it reads: the soreness check reads the training log too, so
+the training log must not read the soreness check (no import cycles between features)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from bot.content.plural import fill
 from bot.engine.context import TurnContext
 from bot.engine.events import ReplyIntent
 from handlers.sessions import api as sessions
-from handlers.training import store
+from handlers.training import api as training
 from handlers.triage import api as triage
 
 SORENESS_DAYS = 3  # a rest-type soreness outcome this recent still decides the day
@@ -19,7 +22,7 @@ CORE_DUE_DAYS = 4  # an easy day becomes a core day when the last session is thi
 async def today_command(ctx: TurnContext) -> None:
     texts = ctx.content.training.texts
     intent = ReplyIntent.PRIVATE if ctx.in_group else ReplyIntent.NEW
-    load, runs = await store.load_for(ctx.session, ctx.user, ctx.now)
+    load, runs = await training.load_and_runs(ctx.session, ctx.user, ctx.now)
     report = await triage.latest_report(
         ctx.session,
         ctx.user.id,
