@@ -57,6 +57,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "replaced": frozenset({"titles"}),
     "goal": frozenset({"target", "days"}),
     "day_count": frozenset({"n"}),
+    "board_line": frozenset({"rank", "name", "distance", "runs"}),
     "streak_days": frozenset({"n"}),
     "report_joined": frozenset({"joined", "seen"}),
     "target_question": frozenset({"days"}),
@@ -90,6 +91,15 @@ class ClubTexts(Strict):
     goal: Line
     day_count: Line
     streak_days: Line
+    # The opt-in distance board (/board): names, distance and runs only, never health.
+    board_title: Line
+    board_line: Line
+    board_note: Line
+    board_empty: Paragraph
+    board_join_button: Line
+    board_leave_button: Line
+    board_joined: Paragraph
+    board_left: Paragraph
     report_joined: Line
     target_question: Paragraph
     target_every_day: ButtonName

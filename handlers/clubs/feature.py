@@ -1,10 +1,12 @@
-"""Running clubs: weekly core challenges, the leaderboard, coaches, and broadcasts to every
+"""Running clubs: weekly core challenges, the leaderboard and the opt-in distance board,
+coaches, and broadcasts to every
 linked club; the bot joining or leaving a club's chat; the sweep that posts on schedule."""
 
 from __future__ import annotations
 
 from bot.engine.feature import Feature
 from handlers.clubs import (
+    board,
     broadcast,
     broadcast_draft,
     challenge_draft,
@@ -20,6 +22,10 @@ feature.command(
     "challenge", "Club challenge: see the current one, or set one (coaches)", args_hint="[new]"
 )(commands.challenge_command)
 feature.command("leaderboard", "This week's club challenge standings")(commands.leaderboard_command)
+feature.command("board", "This week's club distance board (opt in with its buttons)")(
+    board.board_command
+)
+feature.action(board.ACTION)(board.board_tap)
 feature.command("coach", "Coach tools: add, remove, list, link", args_hint="[add|list|link]")(
     commands.coach_command
 )

@@ -16,6 +16,7 @@ from handlers.training import views
 from handlers.training.load import DayRun, Load, is_jump, monday_of
 from handlers.training.parse import METRES_PER, asks_what_today
 from handlers.training.store import load_for, units, zone_of
+from scheduler.occurrences import zone_or_utc
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,34 @@ async def weekly_distances(
             runs[week] += 1
             metres[week] += distance
     return [WeekDistance(start, runs[start], metres[start]) for start in starts]
+
+
+async def this_week_totals(
+    session: AsyncSession, user_ids: Collection[int], now: datetime
+) -> dict[int, WeekDistance]:
+    """Each person's week so far (runs and distance), Monday on their own calendar; people
+    with no runs this week are left out. One query for a whole club."""
+    if not user_ids:
+        return {}
+    people = await session.execute(
+        select(User.id, User.timezone).where(User.id.in_(list(user_ids)))
+    )
+    zones = {uid: zone_or_utc(tz) for uid, tz in people}
+    mondays = {uid: monday_of(now.astimezone(zone).date()) for uid, zone in zones.items()}
+    rows = await session.execute(
+        select(Run.user_id, Run.started_at, Run.distance_m).where(
+            Run.user_id.in_(list(mondays)),
+            Run.started_at >= now - timedelta(days=8),
+            Run.started_at <= now,
+        )
+    )
+    totals: dict[int, WeekDistance] = {}
+    for uid, started, distance in rows:
+        if started.astimezone(zones[uid]).date() < mondays[uid]:
+            continue
+        had = totals.get(uid, WeekDistance(mondays[uid], 0, 0))
+        totals[uid] = WeekDistance(had.start, had.runs + 1, had.distance_m + distance)
+    return totals
 
 
 async def distance_unit(session: AsyncSession, user_id: int) -> str:
@@ -159,5 +188,6 @@ __all__ = [
     "rose_too_fast",
     "runs_by_id",
     "soreness_context",
+    "this_week_totals",
     "weekly_distances",
 ]
