@@ -117,7 +117,9 @@ def render(
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the bot's user only
     partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as file:
-        image.save(file, format="PNG", optimize=True)
+        # Encoding is most of the cost: optimize=True tripled it to save 5 % of the bytes;
+        # level 3 is as fast as 1 and a little smaller.
+        image.save(file, format="PNG", compress_level=3)
     os.replace(partial, path)
     return path
 

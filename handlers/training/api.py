@@ -133,22 +133,16 @@ async def soreness_context(session: AsyncSession, user_id: int, now: datetime) -
     user = await session.get(User, user_id)
     if user is None:
         return SorenessContext(load_jumped=False, run=None)
-    load, _ = await load_for(session, user, now)
-    zone = zone_of(user)
-    yesterday = now.astimezone(zone).date() - timedelta(days=1)
-    latest = await session.scalars(
-        select(Run)
-        .where(
-            Run.user_id == user_id,
-            Run.started_at >= datetime.combine(yesterday, time(), zone),
-            Run.started_at <= now,
-        )
-        .order_by(Run.started_at.desc(), Run.id.desc())
-        .limit(1)
+    # The load's own window reaches back weeks: yesterday's and today's runs are in it.
+    load, runs = await load_for(session, user, now)
+    yesterday = load.today - timedelta(days=1)
+    latest = next(
+        (r for r in reversed(runs) if yesterday <= r.day <= load.today and r.run_id), None
     )
-    run = latest.first()
-    unit = await units(session, user_id)
-    ref = None if run is None else _ref(run, user, unit)
+    ref = None
+    if latest is not None and latest.run_id is not None:
+        unit = await units(session, user_id)
+        ref = RunRef(latest.run_id, latest.day, views.distance(latest.distance_m, unit))
     return SorenessContext(load_jumped=load.jumped, run=ref)
 
 

@@ -26,6 +26,7 @@ class DayRun:
     distance_m: int
     duration_s: int | None
     effort: str | None = None
+    run_id: int | None = None  # the stored run, when read from the database
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ RECENT_LIMIT = 8
 _RUNS = cast(Table, Run.__table__)
 # Built once: /week sits on a hot path and reads a handful of columns, not ORM objects.
 _WINDOW = (
-    select(_RUNS.c.started_at, _RUNS.c.distance_m, _RUNS.c.duration_s, _RUNS.c.effort)
+    select(_RUNS.c.started_at, _RUNS.c.distance_m, _RUNS.c.duration_s, _RUNS.c.effort, _RUNS.c.id)
     .where(_RUNS.c.user_id == bindparam("user_id"), _RUNS.c.started_at >= bindparam("since"))
     .order_by(_RUNS.c.started_at)
 )
@@ -104,7 +104,7 @@ async def load_for(session: AsyncSession, user: User, now: datetime) -> tuple[Lo
     since = datetime.combine(window_start(today), time(), zone) - timedelta(hours=1)
     rows = await session.execute(_WINDOW, {"user_id": user.id, "since": since})
     runs = [
-        DayRun(started.astimezone(zone).date(), distance, duration, effort)
-        for started, distance, duration, effort in rows
+        DayRun(started.astimezone(zone).date(), distance, duration, effort, run_id)
+        for started, distance, duration, effort, run_id in rows
     ]
     return compute(runs, today), runs
