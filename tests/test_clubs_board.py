@@ -56,6 +56,10 @@ async def test_board_is_opt_in_per_club_and_shows_no_health(
     await other.say("/board")
     assert other.text().strip() == texts.board_empty.strip()
 
+    await ann.say("/privacy")  # the privacy centre lists runs and the board opt-in
+    centre = ann.text()
+    assert "2 runs in your training log" in centre and "1 club distance board you joined" in centre
+
     await ann_club.press(texts.board_leave_button)
     assert ann_club.text().strip() == texts.board_left
     await ann_club.say("/board")

@@ -31,8 +31,6 @@ from handlers.training.api import soreness_context
 from tests.factory import build_engine
 from tests.harness import ChatHarness, FakeClock, Person
 
-# The engine benchmark's triage-step goal (p50) is the yardstick for a step with the lookup.
-GOAL_STEP_MS = 1.0
 # One render per person per Sunday, in the sweep: 100 ms is ten summaries a second per core.
 GOAL_CHART_MS = 100.0
 
@@ -107,18 +105,21 @@ async def _figures(quick: bool, folder: Path) -> tuple[float, float, float, floa
             await soreness_context(session, user_id, clock.now)
 
     lookup_ms = await _median_ms(lookup, repeat)
-    step_times = []
+    steps: dict[str, list[float]] = {"ann": [], "bob": []}
     for _ in range(5 if quick else 40):
-        begin = time.perf_counter()
-        turns = await _whole_check(ann)
-        step_times.append((time.perf_counter() - begin) * 1000 / turns)
+        for person in (ann, bob):  # interleaved, so machine noise hits both alike
+            begin = time.perf_counter()
+            turns = await _whole_check(person)
+            steps[person.user].append((time.perf_counter() - begin) * 1000 / turns)
     summary_ms = await _median_ms(lambda: ann.say("/summary"), 10 if quick else 50)
     await db.dispose()
     print(f"/sore start, {days} daily runs (load lookup):  {with_runs:6.2f} ms")
     print(f"/sore start, no runs:                        {without:6.2f} ms")
     print(f"soreness_context alone, {days} daily runs:    {lookup_ms:6.2f} ms")
-    step = statistics.median(step_times)
-    print(f"soreness check, per step, start to result:   {step:6.2f} ms  (goal ≤ {GOAL_STEP_MS})")
+    step = statistics.median(steps["ann"])
+    plain = statistics.median(steps["bob"])
+    print(f"soreness check per step, {days} daily runs:   {step:6.2f} ms")
+    print(f"soreness check per step, no runs:            {plain:6.2f} ms")
     print(f"/summary whole turn (figures + chart):       {summary_ms:6.2f} ms")
     return with_runs, without, lookup_ms, step, summary_ms
 
@@ -144,6 +145,7 @@ def main(flags: list[str]) -> int:
         goal = f"(goal ≤ {GOAL_CHART_MS})"
         print(f"weekly summary chart render, p50:            {chart_ms:6.2f} ms  {goal}")
         _, _, _, step, _ = asyncio.run(_figures(quick, folder))
-    # The per-step figure is machine-dependent (2 shared cores): reported, gated on the chart.
+    # The per-step figures are compared with each other and with bench_engine's triage step
+    # (the same machine, the same noise), not gated; the chart is.
     _ = step
     return 0 if chart_ms <= GOAL_CHART_MS else 1
