@@ -28,6 +28,7 @@ from tests.sessions_support import add_log, session_bot, user_of
 # to one of the two, so no count slips past the rendering check below.
 COUNTS = {
     "amount",
+    "checks",
     "count",
     "days",
     "done",
@@ -45,6 +46,7 @@ COUNTS = {
     "runs",
     "seconds",
     "seen",
+    "sessions",
     "target",
     "total",
     "week",
@@ -66,7 +68,9 @@ NOT_COUNTS = {
     "last",
     "level",
     "meaning",
+    "name",
     "new",
+    "rank",
     "ratio",
     "reason",
     "sent",
