@@ -132,3 +132,17 @@ async def test_retention_drops_the_link_with_the_details(
     async with quick_bot.engine.sessions() as session:
         [report] = list(await session.scalars(select(TriageReport)))
     assert report.answers is None and report.outcome == "continue"
+
+
+async def test_forget_removes_the_links_with_the_runs_and_checks(
+    quick_bot: ChatHarness, clock: FakeClock, content: ContentBundle
+) -> None:
+    ann = quick_bot.person()
+    clock.advance(days=-1)
+    await _log(ann, "ran 10 km easy")
+    clock.advance(days=1)
+    await run_triage(ann, content.triage, MILD)
+    await ann.say("/forget")
+    assert "1 soreness check linked to your runs" in ann.text()
+    await ann.press("Delete everything")
+    assert await _links(quick_bot) == []
