@@ -7,9 +7,11 @@ import signal
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from bot.adapters.strava_web import routes as strava_routes
 from bot.app import App
 from bot.delivery import Transport
 from bot.ops.health import start_ops
+from handlers.strava.api import StravaEndpoints
 from scheduler import service
 
 
@@ -41,7 +43,8 @@ async def run_platforms(app: App) -> None:
         telegram_bot = make_telegram_bot(app)
         transports.append(telegram_bot.transport)
         runs.append(run_telegram(app, stop, telegram_bot))
-    health = await start_ops(app)  # /healthz and /metrics (COACH_HEALTH_PORT)
+    # /healthz and /metrics (COACH_HEALTH_PORT), and Strava's callback and webhook.
+    health = await start_ops(app, routes=strava_routes(StravaEndpoints(app.sessions, app.content)))
     background = start_background(app, transports)
     serving: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*runs))
     waiting: asyncio.Future[Any] = asyncio.ensure_future(signalled.wait())

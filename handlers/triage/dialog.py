@@ -22,9 +22,9 @@ from bot.engine.context import DialogInput, TurnContext
 from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.understanding import NO, YES, typed_yes_no, understand
 from handlers.triage import checkin_store
-from handlers.triage.api import START_ACTION as ACTION
 from handlers.triage.flow import Ask, Decided, Facts, Step, advice, answer, first_step
 from handlers.triage.reports import health_consent, save_report, set_health_consent
+from handlers.triage.start import START_ACTION as ACTION
 from handlers.triage.state import Answered, Phase, TriageState
 from handlers.triage.typed import prefill, read_answer
 
