@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.bundle import ContentBundle
@@ -203,9 +203,13 @@ async def test_429_holds_every_job_until_the_next_window(world: StravaWorld) -> 
     await world.sweep()
     assert await world.runs() == [] and await world.count(StravaJob) == 2
     async with world.sessions() as session:
-        jobs = list(await session.scalars(select(StravaJob)))
-    assert all(j.not_before.minute % 15 == 0 and j.not_before > world.clock() for j in jobs)
-    world.clock.advance(minutes=15)
+        held = await session.scalar(select(func.max(StravaJob.not_before)))
+    assert held == world.clock().replace(minute=15)  # the next quarter hour
+    calls = len(world.fake.api_calls)
+    world.clock.advance(minutes=5)
+    await world.sweep()  # still in the window: the limiter holds the other job too
+    assert len(world.fake.api_calls) == calls and await world.runs() == []
+    world.clock.advance(minutes=10)
     await world.sweep()
     assert len(await world.runs()) == 2
 

@@ -48,6 +48,10 @@ class RateLimited(StravaError):
     """429: over Strava's limit; wait for the next window."""
 
 
+class Rejected(StravaError):
+    """Another 4xx: the request itself is refused (an invalid or revoked refresh token)."""
+
+
 class Unavailable(StravaError):
     """5xx or no answer: try again later."""
 
@@ -212,7 +216,7 @@ def _mapped(call: Callable[[], T]) -> T:
             raise RateLimited("429") from error
         if status >= 500:
             raise Unavailable(str(status)) from error
-        raise StravaError(str(status)) from error
+        raise Rejected(str(status)) from error
     except requests.RequestException as error:
         raise Unavailable(type(error).__name__) from error
 

@@ -29,6 +29,7 @@ from handlers.strava.gateway import (
     Gateway,
     NotFound,
     RateLimited,
+    Rejected,
     StravaError,
     Unauthorized,
     Unavailable,
@@ -230,7 +231,7 @@ class Worker:
             raise Revoked()
         try:
             grant = await self.gateway.refresh(refresh)
-        except Unauthorized:
+        except (Unauthorized, Rejected):
             await self._forget_grant(conn, tell=True)
             raise Revoked() from None
         async with self.work.sessions() as session, session.begin():
