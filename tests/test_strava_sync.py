@@ -6,6 +6,7 @@ backfill, the after-run check-in, and the faults."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -290,3 +291,27 @@ async def test_the_limiter_reads_stravas_headers(world: StravaWorld) -> None:
         row = await session.get(StravaRateLimit, 1)
     assert row is not None and (row.short_limit, row.long_limit) == (100, 1000)
     assert row.short_used == len(world.fake.api_calls)
+
+
+async def test_logs_hold_no_tokens_or_ids(
+    world: StravaWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    await connected(world)
+    run = world.fake.add_activity(ATHLETE, km=10)
+    await event(world, run.id)
+    world.fake.fail_next(503)
+    await world.sweep()
+    world.clock.advance(minutes=1)
+    await world.sweep()
+    world.fake.revoke(ATHLETE)
+    await world.fake.send_event(world.webhook, owner_id=ATHLETE, object_id=run.id + 1)
+    await world.sweep()
+    logged = "\n".join(
+        f"{r.getMessage()} {r.__dict__}" for r in caplog.records if r.name != "aiohttp.access"
+    )
+    assert "strava.job_retry" in logged and "strava.grant_revoked" in logged
+    secrets = [world.fake.client_secret, str(ATHLETE), str(run.id), "ann"]
+    secrets += [g.access_token for g in world.fake.grants]
+    secrets += [g.refresh_token for g in world.fake.grants]
+    assert [s for s in secrets if s in logged] == []

@@ -25,9 +25,11 @@ from handlers.strava.setup import StravaSetup
 
 STRAVA_API = "https://www.strava.com/api/v3"
 STRAVA_OAUTH = "https://www.strava.com/oauth"
-# stravalib logs each request's URL and query at INFO, access tokens and the client secret
-# included: its loggers stay at WARNING whatever COACH_LOG_LEVEL says.
-logging.getLogger("stravalib").setLevel(logging.WARNING)
+# stravalib logs each request's URL and query at INFO (tokens and the client secret included),
+# and urllib3 the URL of each request at DEBUG (activity ids): both stay at WARNING whatever
+# COACH_LOG_LEVEL says.
+for _noisy in ("stravalib", "urllib3"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 TIMEOUT_SECONDS = 20.0
 T = TypeVar("T")
 
