@@ -3,14 +3,23 @@ bot's real callback over HTTP, tokens sealed at rest; and /strava disconnect."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import privacy
 from bot.content.bundle import ContentBundle
-from bot.storage.models import StravaAuthState, StravaConnection, StravaJob
+from bot.storage.models import (
+    StravaActivity,
+    StravaAuthState,
+    StravaConnection,
+    StravaJob,
+    User,
+)
 from handlers.strava.tokens import TokenBox
 from tests.harness import ChatHarness, FakeClock
 from tests.strava_world import StravaWorld, query_of, start_world, stop_world
@@ -135,3 +144,22 @@ async def test_in_a_group_the_link_goes_privately(world: StravaWorld) -> None:
     ann = world.bot.person("ann", group="harriers")
     replies = await ann.say("/strava")
     assert replies and all(r.intent.value == "private" for r in replies)
+
+
+async def test_export_and_forget_cover_strava(world: StravaWorld) -> None:
+    ann = world.bot.person("ann")
+    await world.connect(ann)
+    world.fake.add_activity(1001, km=8)
+    await world.sweep()  # the backfill logs it
+    async with world.sessions() as session:
+        user = (await session.scalars(select(User).where(User.platform_user_id == "ann"))).one()
+        copy = await privacy.export(session, user, world.clock())
+    assert {"strava_connections", "strava_activities", "runs"} <= set(copy["tables"])
+    exported = json.dumps(copy)
+    assert all(g.access_token not in exported for g in world.fake.grants)
+
+    await ann.say("/forget")
+    await ann.press("Delete everything")
+    assert await world.count(StravaConnection) == 0
+    assert await world.count(StravaActivity) == 0
+    assert await world.count(StravaAuthState) == 0
