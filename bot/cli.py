@@ -201,7 +201,9 @@ async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
             await run_platforms(app)
             return 0
         from bot.adapters.terminal import TerminalChat
-        from bot.runner import start_background
+        from bot.ops.health import start_ops
+        from bot.runner import start_background, web_routes
+        from handlers.strava.api import setup_from
 
         chat_args = (
             args
@@ -217,10 +219,14 @@ async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
         )
         # Reminders, check-ins and club posts appear in the open chat, as on the platforms.
         background = start_background(app, [chat])
+        # Strava's callback needs the web server, which the terminal otherwise goes without.
+        web = await start_ops(app, web_routes(app)) if setup_from(settings) else None
         try:
             await chat.run()
         finally:
             await background.stop()
+            if web is not None:
+                await web.stop()
         return 0
     finally:
         await app.close()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import privacy
+from bot.config import ConfigError, Settings
 from bot.content.bundle import ContentBundle
 from bot.storage.models import (
     StravaActivity,
@@ -20,6 +21,7 @@ from bot.storage.models import (
     StravaJob,
     User,
 )
+from handlers.strava.api import configure, setup_from
 from handlers.strava.tokens import TokenBox
 from tests.harness import ChatHarness, FakeClock
 from tests.strava_world import StravaWorld, query_of, start_world, stop_world
@@ -163,3 +165,27 @@ async def test_export_and_forget_cover_strava(world: StravaWorld) -> None:
     assert await world.count(StravaConnection) == 0
     assert await world.count(StravaActivity) == 0
     assert await world.count(StravaAuthState) == 0
+
+
+def test_settings_name_a_wrong_strava_variable() -> None:
+    good = {
+        "STRAVA_CLIENT_ID": "12345",
+        "STRAVA_CLIENT_SECRET": "0123456789abcdef0123456789abcdef01234567",
+        "STRAVA_TOKEN_KEY": Fernet.generate_key().decode(),
+        "STRAVA_PUBLIC_URL": "https://coach.example.org",
+    }
+    setup = setup_from(Settings.from_env(good))
+    assert setup is not None
+    assert setup.redirect_uri == "https://coach.example.org/strava/callback"
+    assert "0123456789abcdef" not in repr(setup) and good["STRAVA_TOKEN_KEY"] not in repr(setup)
+    assert setup_from(Settings.from_env({**good, "STRAVA_PUBLIC_URL": ""})) is None
+    for name, bad in (("STRAVA_TOKEN_KEY", "not-a-key"), ("STRAVA_CLIENT_ID", "abc")):
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({**good, name: bad})
+
+
+async def test_strava_not_set_up_says_so(quick_bot: ChatHarness) -> None:
+    configure(None)
+    ann = quick_bot.person("ann")
+    await ann.say("/strava")
+    assert "isn't set up" in ann.text()
