@@ -189,3 +189,16 @@ async def test_strava_not_set_up_says_so(quick_bot: ChatHarness) -> None:
     ann = quick_bot.person("ann")
     await ann.say("/strava")
     assert "isn't set up" in ann.text()
+
+
+async def test_asked_in_a_group_the_runs_talk_in_private(world: StravaWorld) -> None:
+    in_group = world.bot.person("ann", group="harriers")
+    await in_group.say("/strava")
+    await in_group.press("Runs others can see")
+    assert "private chat" in in_group.text()  # no private chat with the bot yet: no link
+    assert await world.count(StravaAuthState) == 0
+    await world.bot.person("ann").say("/start")  # now there is one
+    url = await world.link(in_group)
+    assert (await world.get(world.fake.authorize(url)))[0] == 200
+    [told] = await world.outbox()
+    assert told.platform_chat_id == "dm:ann"

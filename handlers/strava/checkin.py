@@ -62,6 +62,8 @@ async def maybe_ask(
     chat = await session.get(Chat, conn.chat_id)
     if user is None or chat is None or user.unreachable or not chat.bot_is_member:
         return 0
+    if not chat.is_private:  # health questions never go to a group
+        return 0
     tz = zone_or_utc(user.timezone or settings.default_timezone)
     send_at = QuietHours(settings.quiet_hours).defer(now, tz)
     day = send_at.astimezone(tz).date()

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from bot.engine.context import TurnContext
+from bot.storage.models import Chat
 from handlers.strava import store
 from handlers.strava.gateway import authorize_url
 from handlers.strava.setup import current
@@ -73,11 +76,28 @@ async def _send_link(ctx: TurnContext, *, private_runs: bool) -> None:
     if await store.connection_of(ctx.session, ctx.user.id) is not None:
         await _show(ctx)
         return
+    home = await _private_chat(ctx)
+    if home is None:
+        ctx.say(ctx.content.strava.private_only)
+        return
     state = await store.new_state(
-        ctx.session, ctx.user.id, ctx.chat.id, private_runs=private_runs, now=ctx.now
+        ctx.session, ctx.user.id, home, private_runs=private_runs, now=ctx.now
     )
     url = authorize_url(setup, state, private_runs=private_runs)
     ctx.say(f"{ctx.content.strava.link}\n\n{url}")
+
+
+async def _private_chat(ctx: TurnContext) -> int | None:
+    """Where the confirmation and after-run questions go: the person's private chat, never a
+    group (asked in one, the private chat they already have with the bot, if any)."""
+    if not ctx.in_group:
+        return ctx.chat.id
+    found = await ctx.session.scalar(
+        select(Chat.id).where(
+            Chat.private_user_id == ctx.user.id, Chat.platform == ctx.user.platform
+        )
+    )
+    return int(found) if found is not None else None
 
 
 async def disconnect(ctx: TurnContext) -> None:
