@@ -81,6 +81,11 @@ class Worker:
                 break
             except (Unavailable, StravaError) as error:
                 await self._retry_later(job, error)
+            except Exception as error:
+                # A bug or an answer we cannot read: retried like a fault, then given up, so
+                # one bad job never blocks the others.
+                log.error("strava.job_failed", extra={"kind": job.kind, "error": _name(error)})
+                await self._retry_later(job, error)
             else:
                 await self._finish(job)
         return written
