@@ -63,7 +63,7 @@ class StravaTexts(Strict):
         check_placeholders(
             self,
             {
-                "status": ["sports", "checkins"],
+                "status": ["summary"],
                 "checkin_question": ["distance"],
             },
         )

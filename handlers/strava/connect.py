@@ -47,8 +47,12 @@ async def _show(ctx: TurnContext) -> None:
         return
     ctx.say(
         texts.status.format(
-            sports=texts.all_sports_on if conn.all_sports else texts.all_sports_off,
-            checkins=texts.checkins_on if conn.checkins else texts.checkins_off,
+            summary="\n".join(
+                (
+                    texts.all_sports_on if conn.all_sports else texts.all_sports_off,
+                    texts.checkins_on if conn.checkins else texts.checkins_off,
+                )
+            )
         ),
         buttons=[
             [
