@@ -30,7 +30,7 @@ STRAVA_OAUTH = "https://www.strava.com/oauth"
 # COACH_LOG_LEVEL says.
 for _noisy in ("stravalib", "urllib3"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
-TIMEOUT_SECONDS = 20.0
+TIMEOUT_SECONDS = 10.0
 T = TypeVar("T")
 
 

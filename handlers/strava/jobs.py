@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -45,6 +46,8 @@ T = TypeVar("T")
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 JOBS_PER_PASS = 50
+# The sweep runs every feature's hook in turn: a slow Strava must not hold up reminders.
+PASS_SECONDS = 10.0
 BACKFILL_DAYS = 28
 BACKFILL_LIMIT = 200
 REFRESH_AHEAD = timedelta(minutes=10)  # refresh tokens this long before they expire
@@ -65,7 +68,10 @@ class Worker:
     async def run(self) -> int:
         """Jobs due now, until none is left, the pass's share is done or Strava says wait."""
         written = 0
+        deadline = time.monotonic() + PASS_SECONDS
         for _ in range(JOBS_PER_PASS):
+            if time.monotonic() > deadline:
+                break
             job = await self._lease()
             if job is None:
                 break
