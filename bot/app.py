@@ -25,6 +25,9 @@ from handlers.reminders.feature import feature as reminders
 from handlers.sessions.feature import feature as sessions
 from handlers.summary.feature import feature as summary
 from handlers.today.feature import feature as today
+from handlers.strava.api import configure as configure_strava
+from handlers.strava.api import setup_from as strava_setup
+from handlers.strava.feature import feature as strava
 from handlers.training.feature import feature as training
 from handlers.triage.feature import feature as triage
 
@@ -39,6 +42,7 @@ FEATURES: tuple[Feature, ...] = (
     training,
     today,
     summary,
+    strava,
     clubs,
     privacy,
 )
@@ -74,5 +78,6 @@ async def build_app(settings: Settings) -> App:
     db = make_engine(settings.database_url)
     await migrate(db)
     sessions = make_sessionmaker(db)
+    configure_strava(strava_setup(settings))
     engine = Engine(sessions, build_router(), content, data_dir=settings.data_dir)
     return App(settings, db, sessions, content, engine)

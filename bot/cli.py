@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         help="only in this server, instantly (repeatable; default: DISCORD_GUILD_IDS, else "
         "every server and DM)",
     )
+    strava = sub.add_parser("strava", help="manage the Strava connection")
+    strava_sub = strava.add_subparsers(dest="strava_command", required=True)
+    strava_sub.add_parser(
+        "subscribe",
+        help="create Strava's webhook subscription to STRAVA_PUBLIC_URL/strava/webhook (the "
+        "bot must be running there: Strava checks the URL at once)",
+    )
     return parser
 
 
@@ -89,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "discord" and not settings.discord_token:
         print("corecoach: set DISCORD_BOT_TOKEN to talk to Discord", file=sys.stderr)
         return 2
+    if args.command == "strava":
+        return _strava_subscribe(settings)
     if args.command == "content":
         return _content_check(args.folder or settings.content_dir)
     if args.command == "run" and not settings.has_platform and _stdin_is_a_device():
@@ -122,6 +131,26 @@ def _stdin_is_a_device() -> bool:
     except (OSError, ValueError):  # no file descriptor (replaced in a test): not a device
         return False
     return stat.S_ISCHR(mode) and not sys.stdin.isatty()
+
+
+def _strava_subscribe(settings: Settings) -> int:
+    from handlers.strava.api import StravaError, setup_from, subscribe
+
+    setup = setup_from(settings)
+    if setup is None or setup.verify_token is None:
+        print(
+            "corecoach: set STRAVA_CLIENT_ID, STRAVA_CLIENT_SECRET, STRAVA_TOKEN_KEY, "
+            "STRAVA_PUBLIC_URL and STRAVA_VERIFY_TOKEN first",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        subscription_id = subscribe(setup)
+    except StravaError as exc:
+        print(f"corecoach: Strava refused the subscription ({exc})", file=sys.stderr)
+        return 1
+    print(f"subscribed: Strava sends events to {setup.webhook_url} (id {subscription_id})")
+    return 0
 
 
 def _content_check(folder: Path) -> int:
@@ -172,7 +201,9 @@ async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
             await run_platforms(app)
             return 0
         from bot.adapters.terminal import TerminalChat
-        from bot.runner import start_background
+        from bot.ops.health import start_ops
+        from bot.runner import start_background, web_routes
+        from handlers.strava.api import setup_from
 
         chat_args = (
             args
@@ -188,10 +219,14 @@ async def _async_main(args: argparse.Namespace, settings: Settings) -> int:
         )
         # Reminders, check-ins and club posts appear in the open chat, as on the platforms.
         background = start_background(app, [chat])
+        # Strava's callback needs the web server, which the terminal otherwise goes without.
+        web = await start_ops(app, web_routes(app)) if setup_from(settings) else None
         try:
             await chat.run()
         finally:
             await background.stop()
+            if web is not None:
+                await web.stop()
         return 0
     finally:
         await app.close()

@@ -24,6 +24,8 @@ DEFAULT_CONTENT_DIR = Path(__file__).resolve().parents[1] / "content"
 # Files the bot writes besides the database (progress charts), relative to the working folder.
 DEFAULT_DATA_DIR = Path("data")
 MINUTES_PER_DAY = 24 * 60
+STRAVA_API_BASE_URL = "https://www.strava.com/api/v3"
+STRAVA_OAUTH_BASE_URL = "https://www.strava.com/oauth"
 _SPAN_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
 
 
@@ -94,6 +96,15 @@ class Settings:
     # Detailed soreness answers are reduced to the outcome after this many days; None: the
     # content's detail_retention_days (what people are told). The shorter of the two wins.
     triage_retention_days: int | None = None
+    # Strava (handlers/strava/): see the README's "Strava" section. Connecting needs the
+    # client id and secret, the public URL and the token key; the webhook needs the verify token.
+    strava_client_id: int | None = None
+    strava_client_secret: str | None = field(default=None, repr=False)
+    strava_verify_token: str | None = field(default=None, repr=False)
+    strava_token_key: str | None = field(default=None, repr=False)
+    strava_public_url: str | None = None
+    strava_api_base_url: str = STRAVA_API_BASE_URL
+    strava_oauth_base_url: str = STRAVA_OAUTH_BASE_URL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -152,6 +163,7 @@ class Settings:
                 if get("COACH_TRIAGE_RETENTION_DAYS")
                 else None
             ),
+            **_strava(get),
         )
 
     @property
@@ -194,6 +206,34 @@ def _telegram_webhook(get: Callable[[str], str | None]) -> dict[str, Any]:
         "telegram_webhook_port": int(
             _number(get, "TELEGRAM_WEBHOOK_PORT", 8443, 1, 65535, whole=True)
         ),
+    }
+
+
+def _strava(get: Callable[[str], str | None]) -> dict[str, Any]:
+    """All optional: without the client id, secret, key and public URL /strava says Strava is
+    not set up here. The key is checked for Fernet's shape (32 url-safe base64 bytes)."""
+    client_id = _matching(get, "STRAVA_CLIENT_ID", r"[0-9]{1,12}", "12345")
+    key = _matching(get, "STRAVA_TOKEN_KEY", r"[A-Za-z0-9_-]{43}=", "a Fernet.generate_key()")
+    return {
+        "strava_client_id": int(client_id) if client_id else None,
+        "strava_client_secret": _matching(
+            get, "STRAVA_CLIENT_SECRET", r"[A-Za-z0-9]{16,128}", "the 40-character secret"
+        ),
+        "strava_verify_token": _matching(
+            get, "STRAVA_VERIFY_TOKEN", r"[A-Za-z0-9_-]{16,256}", "16+ letters, digits, _ or -"
+        ),
+        "strava_token_key": key,
+        "strava_public_url": _matching(
+            get, "STRAVA_PUBLIC_URL", r"https?://[^\s/]+(/\S*)?", "https://coach.example.org"
+        ),
+        "strava_api_base_url": _matching(
+            get, "STRAVA_API_BASE_URL", r"https?://\S+", STRAVA_API_BASE_URL
+        )
+        or STRAVA_API_BASE_URL,
+        "strava_oauth_base_url": _matching(
+            get, "STRAVA_OAUTH_BASE_URL", r"https?://\S+", STRAVA_OAUTH_BASE_URL
+        )
+        or STRAVA_OAUTH_BASE_URL,
     }
 
 

@@ -7,9 +7,13 @@ import signal
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from aiohttp import web
+
+from bot.adapters.strava_web import routes as strava_routes
 from bot.app import App
 from bot.delivery import Transport
 from bot.ops.health import start_ops
+from handlers.strava.api import StravaEndpoints
 from scheduler import service
 
 
@@ -17,6 +21,11 @@ def start_background(app: App, transports: Sequence[Transport]) -> service.Backg
     """Start the reminder/check-in sweep and one outbox sender per platform transport on the
     running event loop; `await handle.stop()` on shutdown (before closing the transports)."""
     return service.start_background(app, transports)
+
+
+def web_routes(app: App) -> list[web.RouteDef]:
+    """The adapters' endpoints on the ops web server: Strava's OAuth callback and webhook."""
+    return strava_routes(StravaEndpoints(app.sessions, app.content))
 
 
 async def run_platforms(app: App) -> None:
@@ -41,7 +50,7 @@ async def run_platforms(app: App) -> None:
         telegram_bot = make_telegram_bot(app)
         transports.append(telegram_bot.transport)
         runs.append(run_telegram(app, stop, telegram_bot))
-    health = await start_ops(app)  # /healthz and /metrics (COACH_HEALTH_PORT)
+    health = await start_ops(app, routes=web_routes(app))  # /healthz, /metrics, Strava
     background = start_background(app, transports)
     serving: asyncio.Future[Any] = asyncio.ensure_future(asyncio.gather(*runs))
     waiting: asyncio.Future[Any] = asyncio.ensure_future(signalled.wait())

@@ -13,6 +13,7 @@ from bot.content.language_schema import DEFAULT_LANGUAGE, Language, load_languag
 from bot.content.reminder_schema import ReminderTexts
 from bot.content.schema import Card, Texts
 from bot.content.session_schema import SessionContent, load_sessions
+from bot.content.strava_schema import StravaTexts
 from bot.content.text import normalise
 from bot.content.training_schema import TrainingContent
 from bot.content.triage_schema import (
@@ -45,6 +46,7 @@ class ContentBundle:
     challenges: dict[str, ChallengeTemplate]  # the club challenge library
     clubs: ClubTexts
     training: TrainingContent
+    strava: StravaTexts
     # Language code → the words the bot understands (content/language/<code>/).
     languages: dict[str, Language]
     # Animation key → GIF: "<card id>" and "<card id>--easier"/"--harder" (card_images.py).
@@ -117,9 +119,11 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
     problems.extend(found)
     training, found = load_model(root / "training.yaml", TrainingContent)
     problems.extend(found)
+    strava, found = load_model(root / "strava.yaml", StravaTexts)
+    problems.extend(found)
     if problems or texts is None or reminders is None or triage is None or sessions is None:
         return None, problems
-    if clubs is None or training is None:
+    if clubs is None or training is None or strava is None:
         return None, problems
     return (
         ContentBundle(
@@ -134,6 +138,7 @@ def load_content(root: Path) -> tuple[ContentBundle | None, list[Problem]]:
             challenges=challenges,
             clubs=clubs,
             training=training,
+            strava=strava,
             languages=languages,
         ),
         [],

@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     TypeDecorator,
@@ -509,3 +510,96 @@ class ClubBoardMember(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Strava (issue 18): connections, the OAuth state, synced activities, pending work ------
+
+
+class StravaConnection(Base):
+    """A person's Strava grant. Tokens are Fernet ciphertext (the key is in the environment,
+    never here); `athlete_id` ties webhook events to the person."""
+
+    __tablename__ = "strava_connections"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    athlete_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # Where the connect confirmation and after-run check-ins go (their private chat).
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    scope: Mapped[str] = mapped_column(String(128))
+    access_token: Mapped[bytes] = mapped_column(LargeBinary)
+    refresh_token: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column()
+    # Log rides, swims and walks too (off: runs only), and ask after runs.
+    all_sports: Mapped[bool] = mapped_column(Boolean, default=False)
+    checkins: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The person's local day of the last after-run check-in: at most one a day.
+    checked_in_on: Mapped[date | None] = mapped_column(Date)
+    connected_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StravaAuthState(Base):
+    """A single-use OAuth `state`: who asked for the link, from which chat, until when."""
+
+    __tablename__ = "strava_auth_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    chat_id: Mapped[int] = mapped_column(ForeignKey("chats.id", ondelete="CASCADE"))
+    private_runs: Mapped[bool] = mapped_column(Boolean, default=False)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class StravaActivity(Base):
+    """A Strava activity seen for a person, and the run it was logged as (NULL: not a run
+    they log), so each activity is logged once and updates and deletes find their run."""
+
+    __tablename__ = "strava_activities"
+    __table_args__ = (UniqueConstraint("activity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(BigInteger)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"))
+    sport: Mapped[str] = mapped_column(String(32))
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StravaJob(Base):
+    """Durable Strava work: a webhook event to apply or a backfill page to read. Written when
+    the event arrives, deleted when applied; a worker leases a row (`leased_until`), so a crash
+    loses nothing and a re-run finds the activity already synced.
+
+    Kinds: create, update, delete (activity_id set); deauthorized (Strava says the person
+    removed our access); revoke (they typed /strava disconnect); backfill (the last 4 weeks)."""
+
+    __tablename__ = "strava_jobs"
+    __table_args__ = (Index("ix_strava_jobs_due", "not_before"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    athlete_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    activity_id: Mapped[int | None] = mapped_column(BigInteger)
+    # revoke: the access token to deauthorise with (Fernet ciphertext), kept until done.
+    token: Mapped[bytes | None] = mapped_column(LargeBinary)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(default=utcnow)
+    leased_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StravaRateLimit(Base):
+    """Strava's rate limits as its headers last reported them, shared by every worker: the
+    one row is locked while a request is counted (one limiter for all processes)."""
+
+    __tablename__ = "strava_rate_limit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    short_limit: Mapped[int] = mapped_column(Integer, default=100)
+    short_used: Mapped[int] = mapped_column(Integer, default=0)
+    # The start of the 15-minute window (UTC quarter hour) `short_used` counts in.
+    short_window: Mapped[datetime] = mapped_column()
+    long_limit: Mapped[int] = mapped_column(Integer, default=1000)
+    long_used: Mapped[int] = mapped_column(Integer, default=0)
+    long_day: Mapped[date] = mapped_column(Date)

@@ -1,6 +1,6 @@
 """What other features may ask of the training log: the load figures (e.g. triage asking
 whether a sore spell follows a jump in running), the run a soreness check follows, and runs
-by id in the person's unit (for /history)."""
+by id in the person's unit (for /history), and runs logged from elsewhere (Strava)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.storage.models import Run, User
 from handlers.training import views
 from handlers.training.load import DayRun, Load, is_jump, monday_of
 from handlers.training.parse import METRES_PER, asks_what_today
-from handlers.training.store import load_for, units, zone_of
+from handlers.training.store import add_run, delete_run, load_for, own_run, units, zone_of
 from scheduler.occurrences import zone_or_utc
 
 
@@ -167,21 +167,68 @@ def _ref(run: Run, user: User, unit: str) -> RunRef:
     return RunRef(id=run.id, day=day, distance=views.distance(run.distance_m, unit))
 
 
+@dataclass(frozen=True)
+class ExternalRun:
+    """A run recorded by another service: distances in metres, moving time in seconds."""
+
+    started_at: datetime
+    distance_m: int
+    duration_s: int | None
+    elevation_gain_m: int | None
+    source: str  # at most 8 characters: "strava"
+
+
+async def log_external_run(session: AsyncSession, user_id: int, run: ExternalRun) -> int:
+    """Add the run to the person's log; its id. The caller keeps the link to its own id, so
+    the same activity is logged once."""
+    row = await add_run(
+        session,
+        user_id,
+        started_at=run.started_at,
+        distance_m=run.distance_m,
+        duration_s=run.duration_s,
+        effort=None,
+        source=run.source,
+        elevation_gain_m=run.elevation_gain_m,
+    )
+    return row.id
+
+
+async def update_external_run(
+    session: AsyncSession, user_id: int, run_id: int, run: ExternalRun
+) -> bool:
+    """Apply a change made at the source; False if the person deleted the run here."""
+    row = await own_run(session, user_id, run_id)
+    if row is None:
+        return False
+    row.started_at, row.distance_m = run.started_at, run.distance_m
+    row.duration_s, row.elevation_gain_m = run.duration_s, run.elevation_gain_m
+    return True
+
+
+async def delete_external_run(session: AsyncSession, user_id: int, run_id: int) -> bool:
+    return await delete_run(session, user_id, run_id)
+
+
 __all__ = [
     "METRES_PER",
     "DayRun",
+    "ExternalRun",
     "Load",
     "RunRef",
     "SorenessContext",
     "WeekDistance",
     "asks_what_today",
+    "delete_external_run",
     "distance_text",
     "distance_unit",
     "load_and_runs",
     "load_change",
+    "log_external_run",
     "rose_too_fast",
     "runs_by_id",
     "soreness_context",
     "this_week_totals",
+    "update_external_run",
     "weekly_distances",
 ]

@@ -4,6 +4,8 @@ summary), and the button that starts a new check."""
 
 from __future__ import annotations
 
+from bot.engine.context import TurnContext
+from handlers.triage.dialog import begin
 from handlers.triage.reports import (
     change_health_consent,
     health_consent,
@@ -11,9 +13,14 @@ from handlers.triage.reports import (
     no_core_work_outcomes,
     reports_since,
 )
+from handlers.triage.start import START_ACTION, START_ARG
 
-START_ACTION = "triage"  # triage:start opens a new soreness check (privately in a group)
-START_ARG = "start"
+
+async def start_check_after_run(ctx: TurnContext, run_id: int) -> None:
+    """Start a soreness check from an after-run check-in ("sore"), linked to the run `run_id`
+    (a run of this person's training log; /history shows the link)."""
+    await begin(ctx, run_id=run_id)
+
 
 __all__ = [
     "START_ACTION",
@@ -23,4 +30,5 @@ __all__ = [
     "latest_report",
     "no_core_work_outcomes",
     "reports_since",
+    "start_check_after_run",
 ]

@@ -23,7 +23,6 @@ from bot.engine.events import Button, Reply, ReplyIntent
 from bot.engine.understanding import NO, YES, typed_yes_no, understand
 from handlers.training.api import soreness_context
 from handlers.triage import checkin_store
-from handlers.triage.api import START_ACTION as ACTION
 from handlers.triage.flow import Ask, Decided, Facts, Step, advice, answer, first_step
 from handlers.triage.reports import (
     health_consent,
@@ -31,6 +30,7 @@ from handlers.triage.reports import (
     save_report,
     set_health_consent,
 )
+from handlers.triage.start import START_ACTION as ACTION
 from handlers.triage.state import Answered, Phase, TriageState
 from handlers.triage.typed import prefill, read_answer
 
@@ -98,14 +98,18 @@ def _keep(ctx: TurnContext, state: TriageState) -> None:
     ctx.set_state(state)
 
 
-async def begin(ctx: TurnContext, facts: Facts | None = None, *, opener: str = "") -> None:
+async def begin(
+    ctx: TurnContext, facts: Facts | None = None, *, opener: str = "", run_id: int | None = None
+) -> None:
     """Start a soreness check for this person (asking for consent the first time).
 
     `facts` already known skip their questions (e.g. the area, when a check-in re-runs the
     check): only "place" facts are taken. What the opening message says (the area, how
     long, a score) is filled in too and confirmed in one line. A jump in load the training
     log shows answers the "what changed" question (flow.yaml's `logged_load`) without asking.
-    Red flags are always asked afresh.
+    Red flags are always asked afresh. `run_id` names the run the soreness follows when the
+    caller knows it (an after-run check-in); otherwise it is the latest run of today or
+    yesterday.
     """
     tree = ctx.content.triage
     places = {q.records for q in tree.questions if q.kind == "place"}
@@ -122,7 +126,7 @@ async def begin(ctx: TurnContext, facts: Facts | None = None, *, opener: str = "
         facts=known,
         prefilled=said,
         load_jumped=logged is not None,
-        run_id=training.run.id if training.run is not None else None,
+        run_id=run_id if run_id is not None else (training.run.id if training.run else None),
     )
     ctx.start_dialog(DIALOG, state)
     if consent is None:
