@@ -23,11 +23,11 @@ from handlers.privacy.feature import feature as privacy
 from handlers.progress.feature import feature as progress
 from handlers.reminders.feature import feature as reminders
 from handlers.sessions.feature import feature as sessions
-from handlers.summary.feature import feature as summary
-from handlers.today.feature import feature as today
 from handlers.strava.api import configure as configure_strava
 from handlers.strava.api import setup_from as strava_setup
 from handlers.strava.feature import feature as strava
+from handlers.summary.feature import feature as summary
+from handlers.today.feature import feature as today
 from handlers.training.feature import feature as training
 from handlers.triage.feature import feature as triage
 
