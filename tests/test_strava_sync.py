@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.content.bundle import ContentBundle
-from bot.storage.models import StravaConnection, StravaJob, StravaRateLimit
+from bot.storage.models import DialogState, StravaConnection, StravaJob, StravaRateLimit
 from handlers.strava.api import subscribe
 from handlers.strava.setup import current
 from tests.harness import ChatHarness, FakeClock, Person
@@ -149,6 +149,11 @@ async def test_check_in_after_a_run_once_a_day(world: StravaWorld) -> None:
     )
     await ann.press_payload(sore)
     assert ann.dialog == "triage"  # the soreness check started
+    # ...linked to the run asked about (the 14 km), not the later 5 km of the same day.
+    fourteen = next(r.id for r in await world.runs() if r.distance_m == 14_000)
+    async with world.sessions() as session:
+        state = (await session.scalars(select(DialogState))).one()
+    assert state.kind == "triage" and state.data["run_id"] == fourteen
 
     off = question.reply["buttons"][1][0]["payload"]
     await ann.press_payload(off)
