@@ -162,7 +162,8 @@ class TelegramAdapter:
                 else:
                     edited = False
                 if not edited and message.chat.type == message.chat.PRIVATE:
-                    await self._retire_keyboard(message, query.data, accepted=refusal is None)
+                    accepted = refusal is None and not turn.asked_again
+                    await self._retire_keyboard(message, query.data, accepted=accepted)
         finally:
             if not answered:
                 await _answer(query, None)
