@@ -144,6 +144,12 @@ class Engine:
             self.on_turn(event, turn)
         return turn
 
+    def writer(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Hold SQLite's one writer for a write beside the turns (an inbound update stored or
+        marked done), so it queues behind them instead of sleeping in SQLite's busy handler;
+        nothing to hold on PostgreSQL."""
+        return self._one_writer if self._one_writer is not None else contextlib.nullcontext()
+
     async def _fetch_upload(self, event: Inbound) -> None:
         """Download an attached file for the command that reads it, before the turn: the
         download (seconds, for a big file) then holds no transaction, no row lock and, on

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, or_, select, update
+from sqlalchemy import JSON, Table, and_, bindparam, delete, null, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.models import InboundUpdate
+from bot.storage.prebuilt import Prebuilt
 
 RECEIVED = "received"
 ANSWERED = "answered"
@@ -32,6 +33,31 @@ KEEP_DONE = timedelta(days=1)
 CLAIM_BATCH = 100
 
 _TABLE: Table = InboundUpdate.__table__  # type: ignore[assignment]
+_THIS = and_(
+    _TABLE.c.platform == bindparam("key_platform"), _TABLE.c.update_key == bindparam("key")
+)
+_COLUMNS = ("platform", "update_key", "payload", "status", "claimed_until", "created_at")
+# Each turn runs these: prebuilt, so SQLite takes one trip to its thread for each.
+_STORE = {
+    name: Prebuilt(
+        dialect.insert(_TABLE)
+        .on_conflict_do_nothing(index_elements=["platform", "update_key"])
+        .returning(_TABLE.c.update_key),
+        sets=_COLUMNS,
+    )
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_ANSWERED = Prebuilt(
+    update(_TABLE)
+    .where(_THIS, _TABLE.c.status == RECEIVED)
+    .values(status=ANSWERED, replies=bindparam("replies", type_=JSON()))
+    .returning(_TABLE.c.id)
+)
+_DONE = Prebuilt(
+    update(_TABLE)
+    .where(_THIS)
+    .values(status=DONE, payload=null(), replies=null(), claimed_until=null())
+)
 
 
 @dataclass(frozen=True)
@@ -73,16 +99,11 @@ async def store(
         for key, payload in updates
     ]
     async with sessions() as session, session.begin():
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        statement = (
-            dialect.insert(_TABLE)
-            .on_conflict_do_nothing(index_elements=["platform", "update_key"])
-            .returning(_TABLE.c.update_key)
-        )
+        statement = _STORE[session.get_bind().dialect.name]
         # One row per statement: executemany with RETURNING is not on every backend.
         new: set[str] = set()
         for row in rows:
-            new.update((await session.execute(statement, row)).scalars())
+            new.update(key for (key,) in await statement.execute(session, row))
     return new
 
 
@@ -91,26 +112,14 @@ async def mark_answered(
 ) -> bool:
     """In the turn's transaction: the turn's replies, to be sent. False when the update was
     not waiting for a turn (another worker answered it first): the caller rolls back."""
-    result = await session.execute(
-        update(_TABLE)
-        .where(
-            _TABLE.c.platform == receipt.platform,
-            _TABLE.c.update_key == receipt.key,
-            _TABLE.c.status == RECEIVED,
-        )
-        .values(status=ANSWERED, replies=replies)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    params = {"key_platform": receipt.platform, "key": receipt.key, "replies": replies}
+    return bool(await _ANSWERED.execute(session, params))
 
 
 async def mark_done(sessions: async_sessionmaker[AsyncSession], receipt: Receipt) -> None:
     """Handled and delivered: the text goes now; the key stays to recognise a redelivery."""
     async with sessions() as session, session.begin():
-        await session.execute(
-            update(_TABLE)
-            .where(_TABLE.c.platform == receipt.platform, _TABLE.c.update_key == receipt.key)
-            .values(status=DONE, payload=None, replies=None, claimed_until=None)
-        )
+        await _DONE.execute(session, {"key_platform": receipt.platform, "key": receipt.key})
 
 
 async def claim_open(

@@ -64,9 +64,10 @@ class Intake:
         """Store the updates (with their JSON as received) and commit; then handle the new
         ones. Returns once they are stored: raises (nothing confirmed) if storing failed."""
         keyed = [(str(update.update_id), update, data) for update, data in updates]
-        new = await inbound.store(
-            self.sessions, PLATFORM, [(key, data) for key, _, data in keyed], self.clock()
-        )
+        async with self.adapter.engine.writer():
+            new = await inbound.store(
+                self.sessions, PLATFORM, [(key, data) for key, _, data in keyed], self.clock()
+            )
         for key, update, _ in keyed:
             if key in new:
                 self._start(key, update, None)
@@ -122,7 +123,8 @@ class Intake:
                 await self.application.process_update(update)
             else:
                 await self.adapter.redeliver(update, replies)
-            await inbound.mark_done(self.sessions, Receipt(PLATFORM, key))
+            async with self.adapter.engine.writer():
+                await inbound.mark_done(self.sessions, Receipt(PLATFORM, key))
         except Exception as exc:  # left stored: a later recover() tries again
             log.warning("telegram.update_unfinished", extra={"error": type(exc).__name__})
         finally:
