@@ -35,6 +35,7 @@ log = logging.getLogger("corecoach.telegram")
 # How often a worker looks for stored updates whose claim lease ran out.
 RECOVER_SECONDS = 5.0
 PRUNE_EVERY = timedelta(hours=1)
+TAKE_OVER_LIMIT = 100_000
 
 Json = dict[str, Any]
 
@@ -74,7 +75,12 @@ class Intake:
 
     async def recover(self, *, take_over: bool) -> int:
         """Handle stored updates nobody finished (see bot/storage/inbound.claim_open)."""
-        rows = await inbound.claim_open(self.sessions, PLATFORM, self.clock(), take_over=take_over)
+        # Taking over (at start) takes everything at once: a second batch would find the first
+        # still unfinished and claim it again.
+        limit = TAKE_OVER_LIMIT if take_over else inbound.CLAIM_BATCH
+        rows = await inbound.claim_open(
+            self.sessions, PLATFORM, self.clock(), take_over=take_over, limit=limit
+        )
         started = 0
         for row in rows:
             if row.key in self._in_hand:
