@@ -47,6 +47,29 @@ async def test_polled_updates_end_done_with_their_text_gone(
     assert [(status, payload) for _, status, payload in rows] == [("done", None)] * 2
 
 
+async def test_polling_confirms_an_update_only_once_it_is_stored(
+    fake: FakeTelegramAPI, sqlite_db: AsyncEngine, content: ContentBundle
+) -> None:
+    ann = fake.add_user("Ann")
+    async with running(fake, make_app(fake, sqlite_db, content)):
+        async with sqlite_db.begin() as conn:  # storing fails, as with the database away
+            await conn.execute(text("ALTER TABLE inbound_updates RENAME TO held_away"))
+        fake.user_sends(ann, None, "/privacy")
+        polls = len(fake.calls)
+        await fake.wait_until(
+            lambda: sum(c.method == "getUpdates" for c in fake.calls[polls:]) >= 2, timeout=10
+        )
+        # Fetched twice (a failed store is fetched again), never confirmed, never answered.
+        assert len(fake.pending_updates) == 1
+        assert fake.sent == []
+        async with sqlite_db.begin() as conn:
+            await conn.execute(text("ALTER TABLE held_away RENAME TO inbound_updates"))
+        await fake.wait_for_sent(chat_id=ann, timeout=10)
+        await fake.wait_for_updates_consumed(timeout=10)
+    assert len(fake.sent_to(ann)) == 1
+    assert [status for _, status, _ in await _stored(sqlite_db)] == ["done"]
+
+
 async def test_the_webhook_answers_200_only_once_the_update_is_stored(
     fake: FakeTelegramAPI, sqlite_db: AsyncEngine, content: ContentBundle
 ) -> None:

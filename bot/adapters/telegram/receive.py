@@ -49,6 +49,8 @@ async def poll(bot: Bot, intake: Intake, stop: asyncio.Event, wait_seconds: floa
             failures += 1
             log.warning("telegram.poll_failed", extra={"error": type(exc).__name__})
             await asyncio.sleep(BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS)) - 1])
+        except TelegramError:  # the token revoked: nothing to wait for
+            raise
         except Exception as exc:  # not stored (the database is away): fetched again later
             failures += 1
             log.warning("telegram.store_failed", extra={"error": type(exc).__name__})
