@@ -14,7 +14,6 @@ once they were sent (bot/storage/inbound.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -138,6 +137,6 @@ class Intake:
 
 
 async def stop_task(task: asyncio.Task[Any]) -> None:
+    """Cancel and wait; what the task raised was reported by whoever awaited its result."""
     task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
+    await asyncio.wait({task})
