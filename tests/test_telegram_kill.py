@@ -28,7 +28,7 @@ from bot.storage.models import InboundUpdate
 from tests.fakes.telegram_api import FakeTelegramAPI, SentRecord
 
 ROOT = Path(__file__).resolve().parents[1]
-START_SECONDS = 30.0  # a cold start on a busy machine (content, migrations, getMe)
+START_SECONDS = 60.0  # a cold start on a busy machine (content, migrations, getMe)
 
 
 @pytest.fixture
