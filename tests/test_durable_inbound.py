@@ -5,6 +5,8 @@ time with a lease another worker takes over once it runs out."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -70,7 +72,7 @@ async def test_the_turn_writes_its_replies_to_its_update_in_its_transaction(
 async def test_done_forgets_the_text_and_prune_the_key_after_a_day(db: AsyncEngine) -> None:
     sessions = make_sessionmaker(db)
     await inbound.store(sessions, "test", [("1", {"text": "my abs are sore"})], NOW)
-    await inbound.mark_done(sessions, Receipt("test", "1"))
+    await inbound.mark_done(sessions, "test", ["1"])
     async with sessions() as session:
         row = await session.scalar(select(InboundUpdate))
     assert row is not None and (row.status, row.payload, row.replies) == ("done", None, None)
@@ -81,7 +83,7 @@ async def test_done_forgets_the_text_and_prune_the_key_after_a_day(db: AsyncEngi
 async def test_a_claim_is_taken_over_only_after_its_lease(db: AsyncEngine) -> None:
     sessions = make_sessionmaker(db)
     await inbound.store(sessions, "test", [("1", {"n": 1}), ("2", {"n": 2})], NOW)
-    await inbound.mark_done(sessions, Receipt("test", "2"))
+    await inbound.mark_done(sessions, "test", ["2"])
     # The storing worker holds the lease: nobody else takes the row...
     assert await inbound.claim_open(sessions, "test", NOW + CLAIM_LEASE / 2) == []
     # ...until it runs out (the worker died); done rows are never handed out.
@@ -104,3 +106,24 @@ async def test_two_workers_claiming_at_once_take_different_rows(db: AsyncEngine)
     )
     taken = [row.key for claim in claims for row in claim]
     assert sorted(taken, key=int) == keys  # every row, each by one worker
+
+
+async def test_updates_finished_together_are_marked_done_in_one_transaction(
+    db: AsyncEngine,
+) -> None:
+    sessions = make_sessionmaker(db)
+    keys = [str(n) for n in range(20)]
+    await inbound.store(sessions, "test", [(k, {"k": k}) for k in keys], NOW)
+    transactions = 0
+
+    @contextlib.asynccontextmanager
+    async def counted() -> AsyncIterator[None]:
+        nonlocal transactions
+        transactions += 1
+        yield
+
+    marks = inbound.DoneMarks(sessions, "test", counted)
+    await asyncio.gather(*(marks.mark(k) for k in keys))
+    assert {status for _, status, _ in await _rows(db)} == {inbound.DONE}
+    # The first mark's transaction, then one for the 19 that finished while it ran.
+    assert transactions == 2

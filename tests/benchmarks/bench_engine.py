@@ -176,14 +176,16 @@ class DurableEngine(Engine):
     """The engine as the Telegram intake drives it: store, turn with its receipt, done."""
 
     keys = itertools.count()
+    done: inbound.DoneMarks | None = None
 
     async def handle(self, event: Inbound, receipt: Receipt | None = None) -> Turn:
         key = str(next(self.keys))
         async with self.writer():
             await inbound.store(self.sessions, "bench", [(key, UPDATE)], utcnow())
         turn = await super().handle(event, Receipt("bench", key))
-        async with self.writer():
-            await inbound.mark_done(self.sessions, Receipt("bench", key))
+        if self.done is None:
+            self.done = inbound.DoneMarks(self.sessions, "bench", self.writer)
+        await self.done.mark(key)
         return turn
 
 

@@ -26,7 +26,6 @@ from bot.adapters.telegram.adapter import PLATFORM, TelegramAdapter
 from bot.adapters.telegram.application import TelegramApplication
 from bot.engine.events import Reply
 from bot.storage import inbound
-from bot.storage.inbound import Receipt
 from bot.storage.models import utcnow
 
 log = logging.getLogger("corecoach.telegram")
@@ -57,6 +56,7 @@ class Intake:
         self._idle = asyncio.Event()
         self._idle.set()
         self._pruned_at: datetime | None = None
+        self._done = inbound.DoneMarks(sessions, PLATFORM, adapter.engine.writer)
         # Polling: the offset that confirms every stored update (receive.py).
         self.confirmed_below: int | None = None
 
@@ -128,8 +128,7 @@ class Intake:
                 await self.application.process_update(update)
             else:
                 await self.adapter.redeliver(update, replies)
-            async with self.adapter.engine.writer():
-                await inbound.mark_done(self.sessions, Receipt(PLATFORM, key))
+            await self._done.mark(key)
         except Exception as exc:  # left stored: a later recover() tries again
             log.warning("telegram.update_unfinished", extra={"error": type(exc).__name__})
         finally:
