@@ -78,7 +78,8 @@ class Bot:
     async def settle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until every queued update was fetched and fully handled."""
         await self.fake.wait_for_updates_consumed(timeout=timeout)
-        await asyncio.wait_for(self.telegram.application.update_queue.join(), timeout)
+        assert self.telegram.intake is not None
+        await asyncio.wait_for(self.telegram.intake.drain(), timeout)
 
     def runner(self, user: FakeUser, chat: FakeChat | None = None) -> Runner:
         return Runner(self, user, chat)

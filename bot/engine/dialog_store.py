@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, Text, and_, bindparam, cast, delete, insert, update
+from sqlalchemy import Table, Text, and_, bindparam, cast, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.engine import payloads
 from bot.engine.context import ActiveDialog
+from bot.engine.events import Reply
 from bot.engine.state_model import StateModel
 from bot.storage.models import DialogState
 from bot.storage.prebuilt import Prebuilt
@@ -38,9 +40,15 @@ _KEY = and_(
     _TABLE.c.thread_id == bindparam("key_thread"),
 )
 _CHANGES = ("kind", "nonce", "step", "data", "updated_at")
-_INSERT = Prebuilt(insert(_TABLE), sets=("user_id", "chat_id", "thread_id", *_CHANGES))
+_INSERT = Prebuilt(insert(_TABLE), sets=("user_id", "chat_id", "thread_id", *_CHANGES, "question"))
 _UPDATE = Prebuilt(update(_TABLE).where(_KEY), sets=_CHANGES)
+# A new question (another step or dialog) replaces the one kept for stale presses.
+_UPDATE_ASKING = Prebuilt(update(_TABLE).where(_KEY), sets=(*_CHANGES, "question"))
 _DELETE = Prebuilt(delete(_TABLE).where(_KEY))
+_QUESTION = Prebuilt(select(_TABLE.c.question).where(_KEY))
+
+# Leave the kept question as it is (the turn asked nothing new); [] keeps none.
+KEEP = None
 
 
 @dataclass(frozen=True)
@@ -95,8 +103,10 @@ async def save(
     before: StoredDialog | None,
     after: ActiveDialog[Any] | None,
     now: datetime,
+    question: list[dict[str, Any]] | None = KEEP,
 ) -> None:
-    """Write the dialog as the turn left it: gone, new, changed, or (often) untouched."""
+    """Write the dialog as the turn left it: gone, new, changed, or (often) untouched; with
+    `question`, the replies that asked its current step (see asked())."""
     if after is None and before is None:
         return
     if after is not None and before is not None and before.same_as(after):
@@ -114,7 +124,36 @@ async def save(
     if before is None:
         await _INSERT.execute(
             session,
-            {"user_id": key.user_id, "chat_id": key.chat_id, "thread_id": key.thread_id, **values},
+            {
+                "user_id": key.user_id,
+                "chat_id": key.chat_id,
+                "thread_id": key.thread_id,
+                "question": question,
+                **values,
+            },
         )
+    elif question is not KEEP:
+        await _UPDATE_ASKING.execute(session, {**key.params(), **values, "question": question})
     else:
         await _UPDATE.execute(session, {**key.params(), **values})
+
+
+def asked(dialog: ActiveDialog[Any], replies: Sequence[Reply]) -> list[dict[str, Any]]:
+    """The replies offering buttons for the dialog's current step (its open question), as
+    stored; empty when the step asks nothing with buttons."""
+    prefix = payloads.dialog_payload(dialog.nonce, dialog.step, "x")[:-1]
+    asking = [
+        reply.to_dict()
+        for reply in replies
+        if any(b.payload.startswith(prefix) for b in reply.flat_buttons())
+    ]
+    return asking
+
+
+async def question(session: AsyncSession, key: DialogKey) -> list[Reply]:
+    """The open question's replies, kept when it was asked (none for a row without)."""
+    row = await _QUESTION.first(session, key.params())
+    stored = row[0] if row is not None else None
+    if isinstance(stored, str):  # the JSON as text on drivers that do not parse it
+        stored = json.loads(stored)
+    return [Reply.from_dict(item) for item in stored or []]

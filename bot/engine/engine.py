@@ -32,6 +32,8 @@ from bot.engine.dialog_store import StoredDialog
 from bot.engine.events import Actor, Inbound, Place, Reply, ReplyIntent
 from bot.engine.router import Router
 from bot.logsafe import hashed
+from bot.storage import inbound
+from bot.storage.inbound import Receipt
 from bot.storage.models import Chat, DialogState, User, utcnow
 from bot.storage.prebuilt import Prebuilt
 
@@ -72,6 +74,15 @@ class Turn:
     dialog: str | None = None
     # Set when the turn was answered with an apology: "db_unavailable" or "error" (metrics).
     failure: str | None = None
+    # A button of an earlier question of the open dialog was pressed: `replies` ask the open
+    # question again, and the pressed message's answer was not accepted.
+    asked_again: bool = False
+    # The stored update had already been answered (by another worker): nothing to send.
+    duplicate: bool = False
+
+
+class _AlreadyAnswered(Exception):
+    """The turn's receipt found its update answered already: roll the turn back."""
 
 
 @dataclass
@@ -119,16 +130,25 @@ class Engine:
         )
         self._files = asyncio.Semaphore(FILES_AT_ONCE)
 
-    async def handle(self, event: Inbound) -> Turn:
+    async def handle(self, event: Inbound, receipt: Receipt | None = None) -> Turn:
+        """One turn. With `receipt` (a stored inbound update, bot/storage/inbound.py), the
+        replies are written to that row in the turn's transaction, so they outlive a crash
+        between the commit and their delivery; an update answered already is not run again."""
         if event.upload is None:
-            turn = await self._serialised_turn(event)
+            turn = await self._serialised_turn(event, receipt)
         else:
             async with self._files:
                 await self._fetch_upload(event)
-                turn = await self._serialised_turn(event)
+                turn = await self._serialised_turn(event, receipt)
         if self.on_turn is not None:
             self.on_turn(event, turn)
         return turn
+
+    def writer(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Hold SQLite's one writer for a write beside the turns (an inbound update stored or
+        marked done), so it queues behind them instead of sleeping in SQLite's busy handler;
+        nothing to hold on PostgreSQL."""
+        return self._one_writer if self._one_writer is not None else contextlib.nullcontext()
 
     async def _fetch_upload(self, event: Inbound) -> None:
         """Download an attached file for the command that reads it, before the turn: the
@@ -141,7 +161,7 @@ class Engine:
         with contextlib.suppress(Exception):  # the handler's read raises it again
             await event.upload.read(command.file_bytes)
 
-    async def _serialised_turn(self, event: Inbound) -> Turn:
+    async def _serialised_turn(self, event: Inbound, receipt: Receipt | None) -> Turn:
         key = (
             event.actor.platform,
             event.place.chat_id,
@@ -153,9 +173,9 @@ class Engine:
         try:
             async with entry.lock:
                 if self._one_writer is None:
-                    return await self._guarded_turn(event)
+                    return await self._guarded_turn(event, receipt)
                 async with self._one_writer:
-                    return await self._guarded_turn(event)
+                    return await self._guarded_turn(event, receipt)
         finally:
             entry.holders -= 1
             if entry.holders == 0:
@@ -184,10 +204,12 @@ class Engine:
             )
         log.info("user.unreachable", extra={"who": hashed(user_id)})
 
-    async def _guarded_turn(self, event: Inbound) -> Turn:
+    async def _guarded_turn(self, event: Inbound, receipt: Receipt | None) -> Turn:
         before = _Before()
         try:
-            return await self._turn(event, before)
+            return await self._turn(event, before, receipt)
+        except _AlreadyAnswered:
+            return Turn([], before.dialog, duplicate=True)
         except _UNAVAILABLE:
             log.warning("turn.db_unavailable", extra={"who": hashed(event.actor.user_id)})
             return Turn([Reply(TRY_AGAIN)], before.dialog, failure="db_unavailable")
@@ -195,7 +217,7 @@ class Engine:
             log.exception("turn.failed", extra={"who": hashed(event.actor.user_id)})
             return Turn([Reply(SOMETHING_WRONG)], before.dialog, failure="error")
 
-    async def _turn(self, event: Inbound, before: _Before) -> Turn:
+    async def _turn(self, event: Inbound, before: _Before, receipt: Receipt | None) -> Turn:
         now = self.clock()
         async with self.sessions() as session, session.begin():
             user, chat, found = await self._load(session, event, now)
@@ -218,12 +240,18 @@ class Engine:
                 who = hashed(event.actor.user_id)
                 log.info("dialog.unreadable", extra={"who": who, "dialog": unreadable})
                 ctx.say(self.content.texts.dialog_restarted)
-            if not screened and (unreadable is None or not _answers_a_dialog(event)):
-                await self._route(ctx)
             key = dialog_store.DialogKey(user.id, chat.id, event.place.thread_id)
-            await dialog_store.save(session, key, found, ctx.dialog, now)
+            asked_again = False
+            if not screened and (unreadable is None or not _answers_a_dialog(event)):
+                asked_again = await self._route(ctx, key)
+            await dialog_store.save(session, key, found, ctx.dialog, now, _question(found, ctx))
+            if receipt is not None and not await inbound.mark_answered(
+                session, receipt, [reply.to_dict() for reply in ctx.replies]
+            ):
+                raise _AlreadyAnswered
             log.info("turn.ok", extra={"who": hashed(event.actor.user_id), "kind": event.kind})
-            return Turn(ctx.replies, ctx.dialog.kind if ctx.dialog else None)
+            kind = ctx.dialog.kind if ctx.dialog else None
+            return Turn(ctx.replies, kind, asked_again=asked_again)
 
     def _restore(self, found: StoredDialog | None) -> tuple[ActiveDialog[Any] | None, str | None]:
         """The open dialog, its data as its kind's state model; or (None, kind) for a row this
@@ -258,34 +286,45 @@ class Engine:
                 return True
         return False
 
-    async def _route(self, ctx: TurnContext) -> None:
+    async def _route(self, ctx: TurnContext, key: dialog_store.DialogKey) -> bool:
+        """Route the event; True when it was a stale press answered with the open question."""
         event = ctx.event
         if event.payload is not None:
-            await self._route_button(ctx, event.payload)
-        elif event.command is not None:
+            return await self._route_button(ctx, event.payload, key)
+        if event.command is not None:
             await self._route_command(ctx, event.command)
         elif ctx.dialog is not None:
             await ctx.continue_dialog(DialogInput(text=event.text or ""))
         else:
             await ctx.route_words(event.text or "")
+        return False
 
-    async def _route_button(self, ctx: TurnContext, raw: str) -> None:
+    async def _route_button(self, ctx: TurnContext, raw: str, key: dialog_store.DialogKey) -> bool:
         parsed = payloads.parse(raw)
         if isinstance(parsed, payloads.DialogPayload):
             if ctx.dialog is None or parsed.nonce != ctx.dialog.nonce:
                 ctx.say(FOREIGN_BUTTON)
+            elif parsed.step < ctx.dialog.step:
+                # An earlier question of the dialog still open: ask the open one again, so a
+                # person whose latest message was lost (or scrolled away) has buttons that work.
+                again = await dialog_store.question(ctx.session, key)
+                ctx.replies.extend(again)
+                if again:
+                    return True
+                ctx.say(OLD_BUTTON)
             elif parsed.step != ctx.dialog.step:
                 ctx.say(OLD_BUTTON)
             else:
                 await ctx.continue_dialog(DialogInput(choice=parsed.choice))
-            return
+            return False
         if isinstance(parsed, payloads.ActionPayload) and parsed.name in self.router.actions:
             ctx.action_arg = parsed.arg
             await self.router.actions[parsed.name](ctx)
             if parsed.name in self.router.private_actions:
                 _private_in_group(ctx)
-            return
+            return False
         ctx.say(UNKNOWN_BUTTON)
+        return False
 
     async def _route_command(self, ctx: TurnContext, name: str) -> None:
         command = self.router.find_command(name)
@@ -307,6 +346,17 @@ class Engine:
         unknown admin status is a no). In a private chat the handler decides (e.g. which
         linked clubs a coach may address)."""
         return not ctx.in_group or await self.router.coach_check(ctx)
+
+
+def _question(found: StoredDialog | None, ctx: TurnContext) -> list[dict[str, Any]] | None:
+    """What to keep as the open question: the replies asking a step this turn moved to; KEEP
+    when the dialog stayed on its step (a refused press, a command beside it)."""
+    dialog = ctx.dialog
+    if dialog is None:
+        return dialog_store.KEEP
+    if found is not None and (found.nonce, found.step) == (dialog.nonce, dialog.step):
+        return dialog_store.KEEP
+    return dialog_store.asked(dialog, ctx.replies)
 
 
 def _private_in_group(ctx: TurnContext) -> None:

@@ -126,6 +126,9 @@ class DialogState(Base):
     step: Mapped[int] = mapped_column(Integer, default=0)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The replies that asked the open question (Reply.to_dict each): a press of an earlier
+    # question's button sends them again, so a person whose last reply was lost is not stuck.
+    question: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class Consent(Base):
@@ -603,3 +606,32 @@ class StravaRateLimit(Base):
     long_limit: Mapped[int] = mapped_column(Integer, default=1000)
     long_used: Mapped[int] = mapped_column(Integer, default=0)
     long_day: Mapped[date] = mapped_column(Date)
+
+
+# --- durable inbound and replies (issue 16): a platform update from arrival to delivery ---
+
+
+class InboundUpdate(Base):
+    """One update from a platform that redelivers (Telegram), stored before it is confirmed
+    to the platform, so a process that dies with it in hand loses nothing.
+
+    Statuses: received (stored, no turn yet) → answered (the turn committed with `replies`,
+    in its transaction) → done (delivered; the text is cleared, the key stays a day so a
+    redelivery is recognised). `claimed_until` is the lease of the worker handling it:
+    another worker takes a row whose lease ran out."""
+
+    __tablename__ = "inbound_updates"
+    __table_args__ = (
+        UniqueConstraint("platform", "update_key"),
+        # Recovery: rows not done whose lease ran out, oldest first.
+        Index("ix_inbound_updates_open", "status", "claimed_until"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    update_key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    replies: Mapped[list[Any] | None] = mapped_column(JSON)
+    claimed_until: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

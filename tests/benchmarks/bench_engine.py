@@ -7,6 +7,10 @@ test-only echo dialog gives the engine's own floor (no content logic).
 
 Goal (issue 14, on public APIs only): p50 ≤ 1 ms and p99 ≤ 5 ms on SQLite, ≥ 1,000 turns/s.
 
+"durable" rows add what Telegram's durable inbound costs a turn (issue 16): the update stored
+first in its own transaction (as the webhook stores one; polling stores a batch at once), the
+turn writing its replies to it, then the row marked done in another transaction.
+
     .venv/bin/python -m tests.benchmarks engine [--quick] [--profile]
 """
 
@@ -14,20 +18,27 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import itertools
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_router
 from bot.content.bundle import DEFAULT_CONTENT_DIR, ContentBundle, load_or_raise
+from bot.engine.engine import Engine, Turn
+from bot.engine.events import Inbound
 from bot.engine.payloads import DIALOG_PREFIX
 from bot.engine.router import Router
+from bot.storage import inbound
 from bot.storage.db import make_sessionmaker
+from bot.storage.inbound import Receipt
+from bot.storage.models import utcnow
 from tests.benchmarks._databases import database, pg_reachable
 from tests.echo_dialog import echo_router
 from tests.factory import build_engine
@@ -139,8 +150,15 @@ async def _bench(
     router: Router,
     step: Callable[[Person], Callable[[], object]],
     turns: int,
+    *,
+    durable: bool = False,
 ) -> Figures:
-    bot = ChatHarness(build_engine(db, content, router=router))
+    engine = (
+        DurableEngine(make_sessionmaker(db), router, content)
+        if durable
+        else build_engine(db, content, router=router)
+    )
+    bot = ChatHarness(engine)
     await _sequential(bot, step, 50, max(200, turns // 10))  # warm-up: caches, pool, JIT-less
     seconds, latencies, cpu = await _sequential(bot, step, 200, turns)
     figures = Figures(f"{backend} {label} (sequential)", turns, seconds, latencies, cpu)
@@ -152,6 +170,50 @@ async def _bench(
         flush=True,
     )
     return figures
+
+
+class DurableEngine(Engine):
+    """The engine as the Telegram intake drives it: store, turn with its receipt, done."""
+
+    keys = itertools.count()
+    done: inbound.DoneMarks | None = None
+
+    async def handle(self, event: Inbound, receipt: Receipt | None = None) -> Turn:
+        key = str(next(self.keys))
+        async with self.writer():
+            await inbound.store(self.sessions, "bench", [(key, UPDATE)], utcnow())
+        turn = await super().handle(event, Receipt("bench", key))
+        if self.done is None:
+            self.done = inbound.DoneMarks(self.sessions, "bench", self.writer)
+        await self.done.mark(key)
+        return turn
+
+
+# A Telegram update of a button press, about the size of a real one (≈ 900 bytes of JSON).
+UPDATE: dict[str, Any] = {
+    "update_id": 100001,
+    "callback_query": {
+        "id": "7000000001",
+        "from": {"id": 5001, "is_bot": False, "first_name": "Runner", "language_code": "en"},
+        "chat_instance": "-1234567890",
+        "data": "~abcdefgh.3.yes",
+        "message": {
+            "message_id": 42,
+            "date": 1765100000,
+            "chat": {"id": 5001, "type": "private", "first_name": "Runner"},
+            "from": {"id": 123456789, "is_bot": True, "first_name": "Core Coach"},
+            "text": "Does it hurt when you cough, sneeze or laugh? " * 6,
+            "reply_markup": {
+                "inline_keyboard": [
+                    [
+                        {"text": "Yes", "callback_data": "~abcdefgh.3.yes"},
+                        {"text": "No", "callback_data": "~abcdefgh.3.no"},
+                    ]
+                ]
+            },
+        },
+    },
+}
 
 
 async def _floor(db: AsyncEngine, backend: str, rounds: int) -> None:
@@ -191,6 +253,16 @@ async def run(quick: bool, profile: bool) -> int:
             await _bench(db, backend, content, "echo step", echo_router(), _echo_next, turns)
             triage = await _bench(
                 db, backend, content, "triage step", build_router(), _triage_next, turns
+            )
+            await _bench(
+                db,
+                backend,
+                content,
+                "triage step durable",
+                build_router(),
+                _triage_next,
+                turns,
+                durable=True,
             )
             if backend == "sqlite":
                 met = triage.meets_goal()

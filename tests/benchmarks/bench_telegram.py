@@ -56,6 +56,7 @@ from bot.config import Settings
 from bot.engine.engine import Turn
 from bot.engine.events import Inbound, Reply
 from bot.engine.router import Router
+from bot.storage.inbound import Receipt
 from bot.storage.models import Outbox
 from scheduler import outbox
 from scheduler.pacing import PacingPolicy
@@ -135,6 +136,14 @@ class Running:
     application: TelegramApplication
     stop: asyncio.Event
     task: asyncio.Task[None]
+    telegram: TelegramBot | None = None  # the full bot: its updates go through its intake
+
+    async def settled(self) -> None:
+        """Every fetched update handled and answered."""
+        if self.telegram is not None and self.telegram.intake is not None:
+            await self.telegram.intake.drain()
+        else:
+            await self.application.update_queue.join()
 
     async def close(self) -> None:
         self.stop.set()
@@ -150,7 +159,7 @@ async def start_full_bot(_server: Server, app: App) -> Running:
     stop, ready = asyncio.Event(), asyncio.Event()
     task = asyncio.create_task(run_telegram(app, stop, telegram, ready=ready))
     await asyncio.wait_for(ready.wait(), 30)
-    return Running(application, stop, task)
+    return Running(application, stop, task, telegram)
 
 
 class FixedEngine:
@@ -160,7 +169,7 @@ class FixedEngine:
     def __init__(self) -> None:
         self.router = Router()
 
-    async def handle(self, event: Inbound) -> Turn:
+    async def handle(self, event: Inbound, receipt: Receipt | None = None) -> Turn:
         return Turn([Reply(f"Got it: {event.text or event.payload or ''}")])
 
 
@@ -234,7 +243,7 @@ async def one_round(server: Server, bot: Running, people: int, per_person: int) 
     started = time.perf_counter()
     await server.call("/burst", {"messages": messages})
     await server.call("/drained", {})
-    await bot.application.update_queue.join()  # every fetched update handled and answered
+    await bot.settled()  # every fetched update handled and answered
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
     answered = (await server.call("/pending"))["sent"] - before

@@ -49,6 +49,7 @@ from bot.engine import payloads
 from bot.engine.engine import FOREIGN_BUTTON, OLD_BUTTON, UNKNOWN_BUTTON, Engine, Turn
 from bot.engine.events import Inbound, Place, Reply, ReplyIntent
 from bot.logsafe import hashed
+from bot.storage.inbound import Receipt
 
 log = logging.getLogger("corecoach.telegram")
 
@@ -99,6 +100,9 @@ class TelegramAdapter:
         # One person's updates in one chat are handled in order, replies included, although
         # the application runs updates concurrently.
         self._locks: dict[tuple[int, int], _KeyLock] = {}
+        # Set when updates come stored (intake.py): each turn then writes its replies to its
+        # update's row in the turn's transaction.
+        self.durable = False
 
     def attach(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         application.add_handler(CallbackQueryHandler(self.on_callback))
@@ -133,7 +137,7 @@ class TelegramAdapter:
             )
             if inbound is None:
                 return
-            turn = await self.engine.handle(inbound)
+            turn = await self.engine.handle(inbound, self._receipt(update))
             await self.deliver(inbound, turn)
 
     async def on_callback(self, update: Update, _context: object) -> None:
@@ -154,7 +158,9 @@ class TelegramAdapter:
                 inbound = translate.inbound_from_callback(query, place=origin, is_chat_admin=admin)
                 if inbound is None:
                     return
-                turn = await self.engine.handle(inbound)
+                turn = await self.engine.handle(inbound, self._receipt(update))
+                if turn.duplicate:
+                    return
                 refusal = _refusal(turn)
                 answered = await _answer(query, refusal)
                 if refusal is None:
@@ -162,7 +168,8 @@ class TelegramAdapter:
                 else:
                     edited = False
                 if not edited and message.chat.type == message.chat.PRIVATE:
-                    await self._retire_keyboard(message, query.data, accepted=refusal is None)
+                    accepted = refusal is None and not turn.asked_again
+                    await self._retire_keyboard(message, query.data, accepted=accepted)
         finally:
             if not answered:
                 await _answer(query, None)
@@ -188,6 +195,35 @@ class TelegramAdapter:
         # PTB would log the whole update, message text included; we log the kind only.
         error = getattr(context, "error", None)
         log.error("telegram.update_failed", extra={"error": type(error).__name__})
+
+    def _receipt(self, update: Update) -> Receipt | None:
+        return Receipt(PLATFORM, str(update.update_id)) if self.durable else None
+
+    async def redeliver(self, update: Update, replies: list[Reply]) -> None:
+        """Send the stored replies of a turn that committed in a process which died before
+        sending them all (some may arrive twice: Telegram has no idempotency key). A refusal
+        was a pop-up on the press, long gone: not sent as a message."""
+        turn = Turn(replies)
+        query = update.callback_query
+        if query is not None and isinstance(query.message, Message):
+            pressed = query.message
+            if _refusal(turn) is not None:
+                return
+            origin = self._origins.get((pressed.chat.id, pressed.message_id))
+            async with self._serialised(pressed.chat.id, query.from_user.id):
+                event = translate.inbound_from_callback(query, place=origin, is_chat_admin=None)
+                if event is not None:
+                    await self.deliver(event, turn, pressed=pressed)
+            return
+        message = update.message
+        if message is not None:
+            sender = message.from_user.id if message.from_user else 0
+            async with self._serialised(message.chat.id, sender):
+                event = translate.inbound_from_message(
+                    message, bot_id=self.bot_id, bot_username=self.bot_username
+                )
+                if event is not None:
+                    await self.deliver(event, turn)
 
     # -- replies ------------------------------------------------------------------------
 

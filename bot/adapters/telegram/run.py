@@ -1,15 +1,18 @@
 """Serving Telegram: long polling (default) or a webhook, the command menus, and a clean stop.
 
+Updates are stored before Telegram learns they arrived (intake.py): polling confirms a batch's
+offset with the next getUpdates, sent only once the batch is stored; the webhook answers 200
+only once the update is stored. At start, what a dead process left is handled first.
+
 Stopping (the stop event, set on SIGTERM): no new updates are fetched (the offset of those
-already fetched is confirmed to Telegram, so none is delivered twice), the updates already
-fetched are handled and their replies sent, countdowns end, then the connection closes.
+already stored is confirmed to Telegram), the updates in hand are handled and their replies
+sent, countdowns end, then the connection closes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlsplit
 
 from telegram import Bot, BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -17,14 +20,15 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from bot.adapters import StartFailed
 from bot.adapters.telegram.adapter import TelegramAdapter
 from bot.adapters.telegram.application import Requests, TelegramApplication, build_application
+from bot.adapters.telegram.intake import Intake, stop_task
 from bot.adapters.telegram.outgoing import Outgoing, RetryPolicy
+from bot.adapters.telegram.receive import confirm_stored, poll, start_webhook
 from bot.adapters.telegram.transport import TelegramTransport
 from bot.app import App
 from bot.engine.router import Router
 
 log = logging.getLogger("corecoach.telegram")
 
-ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 MAX_COMMANDS = 100
 
 
@@ -50,6 +54,7 @@ class TelegramBot:
         self.outgoing = Outgoing(self.application.bot, retry)
         self.transport = TelegramTransport(self.outgoing, ready=False)
         self.adapter: TelegramAdapter | None = None  # set once the bot knows who it is
+        self.intake: Intake | None = None  # set once updates are being received
 
 
 def make_bot(app: App) -> TelegramBot:
@@ -106,35 +111,56 @@ async def _serve(
     async with application:  # getMe: who we are; closes the connections on the way out
         me = application.bot
         adapter = TelegramAdapter(app.engine, bot.outgoing, bot_id=me.id, bot_username=me.username)
+        adapter.durable = True
         bot.adapter = adapter
         adapter.attach(application)
         await register_commands(me, app.engine.router)
         await application.start()
-        updater = application.updater
-        assert updater is not None
+        intake = Intake(app.sessions, application, adapter)
+        bot.intake = intake
+        webhook = settings.telegram_mode == "webhook"
+        receiving: asyncio.Task[None] | None = None
+        recovering: asyncio.Task[None] | None = None
         try:
             bot.transport.ready = True
-            if settings.telegram_mode == "webhook":
-                assert settings.telegram_webhook_url and settings.telegram_webhook_secret
-                await updater.start_webhook(
-                    listen=settings.telegram_webhook_listen,
-                    port=settings.telegram_webhook_port,
-                    url_path=urlsplit(settings.telegram_webhook_url).path.strip("/"),
-                    webhook_url=settings.telegram_webhook_url,
-                    secret_token=settings.telegram_webhook_secret,
-                    allowed_updates=ALLOWED_UPDATES,
-                )
+            # First what a dead process left, so a person's older updates go first. The process
+            # that polls is the only one serving this bot: it takes over every unfinished row
+            # at once. Webhook workers may share the database with live ones: they take only
+            # rows whose lease ran out (unless on SQLite, served by one process).
+            await intake.recover(take_over=not webhook or _single_writer(app))
+            if webhook:
+                receiving = await start_webhook(settings, me, intake)
             else:
-                await updater.start_polling(
-                    poll_interval=0, timeout=int(poll_timeout), allowed_updates=ALLOWED_UPDATES
-                )
+                await me.delete_webhook()  # getUpdates is refused while a webhook is set
+                receiving = asyncio.create_task(poll(me, intake, stop, poll_timeout))
+            recovering = asyncio.create_task(intake.keep_recovering())
             log.info("telegram.started", extra={"mode": settings.telegram_mode})
             serving.set()
-            await stop.wait()
+            await _until_stopped(stop, receiving)
         finally:
             bot.transport.ready = False
-            if updater.running:
-                await updater.stop()  # no new updates; those fetched are confirmed
-            await application.stop()  # the fetched ones are handled and answered
+            for task in (recovering, receiving):
+                if task is not None:
+                    await stop_task(task)
+            await intake.drain()  # the updates in hand are handled and answered
+            if not webhook:
+                await confirm_stored(me, intake)
+            await application.stop()
             await adapter.close()
             log.info("telegram.stopped")
+
+
+def _single_writer(app: App) -> bool:
+    """SQLite: one process serves the file, so what is stored unfinished is a dead one's."""
+    return app.db.dialect.name == "sqlite"
+
+
+async def _until_stopped(stop: asyncio.Event, receiving: asyncio.Task[None]) -> None:
+    """Until `stop`, or until receiving ends (raising what ended it)."""
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({stopped, receiving}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if receiving.done():
+        receiving.result()
