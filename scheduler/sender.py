@@ -53,8 +53,10 @@ from bot.delivery import Delivery, DeliveryStatus, OutboundMessage, RetryScope, 
 from bot.engine.events import Reply
 from bot.logsafe import hashed
 from bot.storage.models import Chat, Outbox, User, utcnow
+from scheduler import workers
 from scheduler.outbox import EXPIRED, FAILED, OUTBOX, PENDING, SENT, UNREACHABLE
 from scheduler.pacing import Pacer, PacingPolicy
+from scheduler.shared_pace import SharedPace
 
 log = logging.getLogger("corecoach.sender")
 
@@ -120,6 +122,8 @@ class Sender:
         clock: Callable[[], datetime] = utcnow,
         pacer: Pacer | None = None,
         rng: random.Random | None = None,
+        shared_pace: SharedPace | None = None,
+        drops_repeats: bool = False,
     ) -> None:
         self.sessions = sessions
         self.transport = transport
@@ -128,9 +132,17 @@ class Sender:
         self.clock = clock
         self.pacer = pacer or Pacer(pacing)
         self.rng = rng or random.Random()
+        # The bot-wide pace in the database (several workers); None: this process alone.
+        self.shared_pace = shared_pace
+        # The transport passes the outbox id as an idempotency key the platform honours
+        # (Discord's nonce): a resend after a crash cannot arrive twice.
+        self.drops_repeats = drops_repeats
+        self.worker_id = secrets.token_hex(8)
+        self._registered = False
         self._stopping = asyncio.Event()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
         self._in_flight = asyncio.Semaphore(self.config.max_in_flight)
         self._longest_wait = self.config.claim_lease.total_seconds() / 2
         # Unsent claims (id → token) to hand back; a failed hand-back leaves them for the next.
@@ -140,6 +152,9 @@ class Sender:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name=f"sender-{self.platform}")
+        self._heartbeat_task = asyncio.create_task(
+            self._heartbeat(), name=f"sender-heartbeat-{self.platform}"
+        )
 
     def wake(self) -> None:
         """Something was just enqueued: look now rather than at the next poll."""
@@ -151,8 +166,13 @@ class Sender:
         self._wake.set()
         if self._task is not None:
             await self._task
+        if self._heartbeat_task is not None:
+            await self._heartbeat_task  # not cancelled: mid-statement, that would strand it
+            with contextlib.suppress(OperationalError, DBAPIError):
+                await workers.leave(self.sessions, self.worker_id, self.clock())
 
     async def run(self) -> None:
+        await self._take_over_at_start()
         while not self._stopping.is_set():
             held = self.pacer.held_for()
             if held > 0:  # the platform said to back off: claim nothing meanwhile
@@ -168,6 +188,30 @@ class Sender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_interval)
                 self._wake.clear()
+
+    async def _take_over_at_start(self) -> None:
+        """SQLite runs one process: every claim found at start is a dead process's."""
+        try:
+            freed = await workers.take_over_all(self.sessions, self.platform, self.config.chats)
+        except (OperationalError, DBAPIError):
+            log.warning("sender.db_unavailable", extra={"platform": self.platform})
+            return  # the claims' leases run out instead
+        if freed:
+            log.warning("outbox.taken_over_at_start", extra={"count": freed})
+
+    async def _heartbeat(self) -> None:
+        """Beat while running, apart from the sends: a slow send must not look dead."""
+        while not self._stopping.is_set():
+            try:
+                await self._beat()
+            except (OperationalError, DBAPIError):
+                log.warning("sender.heartbeat_failed", extra={"platform": self.platform})
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), workers.HEARTBEAT.total_seconds())
+
+    async def _beat(self) -> None:
+        await workers.beat(self.sessions, self.worker_id, self.platform, self.clock())
+        self._registered = True
 
     async def drain_once(self) -> int:
         """Claim one batch and deliver it; returns how many rows were handled."""
@@ -192,11 +236,16 @@ class Sender:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._stopping.wait(), wait)
                     continue
-                queue.remove(row)
-                self.pacer.record(row.chat_id, row.is_private)
-                task = asyncio.create_task(self._deliver(row))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
+                if self.shared_pace is None:
+                    queue.remove(row)
+                    self.pacer.record(row.chat_id, row.is_private)
+                    starts = [(row, 0.0)]
+                else:
+                    starts = await self._reserve(row, queue)
+                for started, wait in starts:
+                    task = asyncio.create_task(self._deliver(started, wait))
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
         finally:
             if tasks:
                 await asyncio.gather(*tasks, return_exceptions=True)
@@ -204,16 +253,78 @@ class Sender:
                 await self._release(queue)
         return len(claimed) - len(queue)
 
+    async def _reserve(
+        self, first: _Claimed, queue: list[_Claimed]
+    ) -> list[tuple[_Claimed, float]]:
+        """Take `first` and more rows ready by the local pacer (distinct chats, one in-flight
+        permit each, `first`'s already held) off the queue, and reserve their slots in the
+        shared pace in one statement. Returns the rows to send with their waits; a row whose
+        slot is too far off (other workers booked its chat ahead) waits in the table."""
+        picked = [first]
+        chats = {first.chat_id}
+        for row in queue:
+            if self._in_flight.locked():
+                break
+            if row.chat_id in chats or self.pacer.delay(row.chat_id, row.is_private) > 0:
+                continue
+            await self._in_flight.acquire()  # free: not locked
+            picked.append(row)
+            chats.add(row.chat_id)
+        assert self.shared_pace is not None
+        try:
+            waits = await self.shared_pace.reserve([(r.chat_id, r.is_private) for r in picked])
+        except BaseException:
+            for _ in picked:
+                self._in_flight.release()
+            raise
+        starts, later = [], []
+        for row, wait in zip(picked, waits, strict=True):
+            queue.remove(row)
+            self.pacer.record(row.chat_id, row.is_private)
+            if wait > self._longest_wait:
+                self._in_flight.release()
+                later.append((row, wait))
+            else:
+                starts.append((row, wait))
+        if later:
+            await self._defer(later)
+        return starts
+
+    async def _defer(self, rows: list[tuple[_Claimed, float]]) -> None:
+        """Hand claims back, due again at their reserved slot."""
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OUTBOX)
+                .where(Outbox.id == bindparam("rid"), Outbox.claim_token == bindparam("tok"))
+                .values(
+                    not_before=bindparam("due"),
+                    claimed_until=None,
+                    claim_token=None,
+                    claimed_by=None,
+                ),
+                [
+                    {"rid": r.id, "tok": r.token, "due": now + timedelta(seconds=wait)}
+                    for r, wait in rows
+                ],
+            )
+
     # -- claiming -----------------------------------------------------------------------
 
     async def _claim(self) -> list[_Claimed]:
+        if not self._registered:  # claims name a live worker, so others leave them alone
+            await self._beat()
         now = self.clock()
         token = secrets.token_hex(8)
         due = select(Outbox.id).where(
             Outbox.status == PENDING,
             Outbox.platform == self.platform,
             Outbox.not_before <= now,
-            or_(Outbox.claimed_until.is_(None), Outbox.claimed_until < now),
+            or_(
+                Outbox.claimed_until.is_(None),
+                Outbox.claimed_until < now,
+                workers.orphaned(self.worker_id, now),
+            ),
         )
         if self.config.chats is not None:
             due = due.where(Outbox.platform_chat_id.in_(sorted(self.config.chats)))
@@ -243,7 +354,11 @@ class Sender:
                 await session.execute(
                     update(OUTBOX)
                     .where(Outbox.id.in_([r.id for r in live]))
-                    .values(claimed_until=now + self.config.claim_lease, claim_token=token)
+                    .values(
+                        claimed_until=now + self.config.claim_lease,
+                        claim_token=token,
+                        claimed_by=self.worker_id,
+                    )
                 )
         return [
             _Claimed(
@@ -277,7 +392,7 @@ class Sender:
             await session.execute(
                 update(OUTBOX)
                 .where(Outbox.id == bindparam("rid"), Outbox.claim_token == bindparam("tok"))
-                .values(claimed_until=None, claim_token=None),
+                .values(claimed_until=None, claim_token=None, claimed_by=None),
                 [{"rid": rid, "tok": token} for rid, token in held.items()],
             )
         for rid in held:
@@ -285,9 +400,11 @@ class Sender:
 
     # -- one message --------------------------------------------------------------------
 
-    async def _deliver(self, row: _Claimed) -> None:
+    async def _deliver(self, row: _Claimed, wait: float = 0.0) -> None:
         sending = False
         try:
+            if wait > 0:  # the slot reserved in the shared pace
+                await asyncio.sleep(wait)
             if row.expires_at is not None and self.clock() >= row.expires_at:
                 await self._finish(row, EXPIRED, error="expired before its turn")
                 return
@@ -321,6 +438,8 @@ class Sender:
     async def _begin_attempt(self, row: _Claimed) -> bool:
         """Count the attempt and renew the lease, only if the claim is still ours."""
         now = self.clock()
+        # Told to the coach: the unrecorded attempt may have reached the platform.
+        maybe_twice = row.unrecorded and not self.drops_repeats
         async with self.sessions() as session, session.begin():
             result = await session.execute(
                 update(OUTBOX)
@@ -329,7 +448,12 @@ class Sender:
                     Outbox.claim_token == row.token,
                     Outbox.status == PENDING,
                 )
-                .values(attempts=Outbox.attempts + 1, claimed_until=now + self.config.send_lease)
+                .values(
+                    attempts=Outbox.attempts + 1,
+                    claimed_until=now + self.config.send_lease,
+                    # Told to the coach: the first attempt may have reached the platform.
+                    **({"maybe_twice": True} if maybe_twice else {}),
+                )
             )
             return _rowcount(result) == 1
 

@@ -18,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.assembled import Assembled
 from bot.config import Settings
-from bot.delivery import ReachesSomeChats, Transport
+from bot.delivery import DropsRepeats, ReachesSomeChats, Transport
 from bot.engine.feature import Daily
 from bot.storage.models import Outbox, utcnow
 from scheduler.outbox import FINAL_STATUSES
 from scheduler.pacing import PacingPolicy
 from scheduler.sender import Sender, SenderConfig
+from scheduler.shared_pace import SharedPace
 from scheduler.sweep import Sweeper
 
 log = logging.getLogger("corecoach.scheduler")
@@ -116,23 +117,30 @@ class Background:
         await asyncio.sleep(0)  # let the scheduler's queued shutdown run
 
 
+def _sender(app: Assembled, transport: Transport, clock: Callable[[], datetime]) -> Sender:
+    """One platform's sender. A platform with caps paces itself through the database, so the
+    caps hold for every worker together (scheduler/shared_pace.py)."""
+    pacing = pacing_for(transport.platform, app.settings)
+    limited = pacing != PacingPolicy.unlimited()
+    return Sender(
+        app.sessions,
+        transport,
+        pacing=pacing,
+        config=SenderConfig(
+            chats=transport.reachable_chats if isinstance(transport, ReachesSomeChats) else None
+        ),
+        clock=clock,
+        shared_pace=SharedPace(app.sessions, transport.platform, pacing) if limited else None,
+        drops_repeats=isinstance(transport, DropsRepeats) and transport.drops_repeats,
+    )
+
+
 def start_background(
     app: Assembled, transports: Sequence[Transport], *, clock: Callable[[], datetime] = utcnow
 ) -> Background:
     """Start the sweep job and one sender per transport on the running event loop."""
     settings = app.settings
-    senders = [
-        Sender(
-            app.sessions,
-            transport,
-            pacing=pacing_for(transport.platform, settings),
-            config=SenderConfig(
-                chats=transport.reachable_chats if isinstance(transport, ReachesSomeChats) else None
-            ),
-            clock=clock,
-        )
-        for transport in transports
-    ]
+    senders = [_sender(app, transport, clock) for transport in transports]
 
     def wake_senders() -> None:
         for sender in senders:
