@@ -258,8 +258,8 @@ class Sender:
     ) -> list[tuple[_Claimed, float]]:
         """Take `first` and more rows ready by the local pacer (distinct chats, one in-flight
         permit each, `first`'s already held) off the queue, and reserve their slots in the
-        shared pace in one statement. Returns the rows to send with their waits; a row whose
-        slot is too far off (other workers booked its chat ahead) waits in the table."""
+        shared pace in one transaction. Returns the rows to send with their waits; a row whose
+        chat is busy (other workers' sends) goes back to the table until its turn."""
         picked = [first]
         chats = {first.chat_id}
         for row in queue:
@@ -272,20 +272,20 @@ class Sender:
             chats.add(row.chat_id)
         assert self.shared_pace is not None
         try:
-            waits = await self.shared_pace.reserve([(r.chat_id, r.is_private) for r in picked])
+            slots = await self.shared_pace.reserve([(r.chat_id, r.is_private) for r in picked])
         except BaseException:
             for _ in picked:
                 self._in_flight.release()
             raise
         starts, later = [], []
-        for row, wait in zip(picked, waits, strict=True):
+        for row, slot in zip(picked, slots, strict=True):
             queue.remove(row)
-            self.pacer.record(row.chat_id, row.is_private)
-            if wait > self._longest_wait:
+            if slot.reserved and slot.wait <= self._longest_wait:
+                self.pacer.record(row.chat_id, row.is_private)
+                starts.append((row, slot.wait))
+            else:  # its chat is busy (another worker's sends): back to the table till then
                 self._in_flight.release()
-                later.append((row, wait))
-            else:
-                starts.append((row, wait))
+                later.append((row, slot.wait))
         if later:
             await self._defer(later)
         return starts

@@ -117,20 +117,26 @@ class Background:
         await asyncio.sleep(0)  # let the scheduler's queued shutdown run
 
 
-def _sender(app: Assembled, transport: Transport, clock: Callable[[], datetime]) -> Sender:
+def sender_for(
+    sessions: async_sessionmaker[AsyncSession],
+    transport: Transport,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> Sender:
     """One platform's sender. A platform with caps paces itself through the database, so the
     caps hold for every worker together (scheduler/shared_pace.py)."""
-    pacing = pacing_for(transport.platform, app.settings)
+    pacing = pacing_for(transport.platform, settings)
     limited = pacing != PacingPolicy.unlimited()
     return Sender(
-        app.sessions,
+        sessions,
         transport,
         pacing=pacing,
         config=SenderConfig(
             chats=transport.reachable_chats if isinstance(transport, ReachesSomeChats) else None
         ),
         clock=clock,
-        shared_pace=SharedPace(app.sessions, transport.platform, pacing) if limited else None,
+        shared_pace=SharedPace(sessions, transport.platform, pacing) if limited else None,
         drops_repeats=isinstance(transport, DropsRepeats) and transport.drops_repeats,
     )
 
@@ -140,7 +146,7 @@ def start_background(
 ) -> Background:
     """Start the sweep job and one sender per transport on the running event loop."""
     settings = app.settings
-    senders = [_sender(app, transport, clock) for transport in transports]
+    senders = [sender_for(app.sessions, t, settings, clock=clock) for t in transports]
 
     def wake_senders() -> None:
         for sender in senders:

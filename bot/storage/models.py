@@ -496,3 +496,5 @@ class SendPace(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "bot" or "chat:<id>"
     tat: Mapped[float] = mapped_column(Double)  # Unix time, seconds
+    # The bot row's tat before its last reservation, so a batch's slots follow it exactly.
+    prev_tat: Mapped[float | None] = mapped_column(Double)

@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("platform", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=80), nullable=False),
         sa.Column("tat", sa.Double(), nullable=False),
+        sa.Column("prev_tat", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("platform", "key", name=op.f("pk_send_pace")),
     )
 
