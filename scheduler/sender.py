@@ -243,7 +243,8 @@ class Sender:
                 else:
                     starts = await self._reserve(row, queue)
                 for started, wait in starts:
-                    task = asyncio.create_task(self._deliver(started, wait))
+                    at = asyncio.get_running_loop().time() + wait
+                    task = asyncio.create_task(self._deliver(started, at))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
         finally:
@@ -400,11 +401,10 @@ class Sender:
 
     # -- one message --------------------------------------------------------------------
 
-    async def _deliver(self, row: _Claimed, wait: float = 0.0) -> None:
+    async def _deliver(self, row: _Claimed, at: float = 0.0) -> None:
+        """Send one row at `at` (the event loop's clock; its slot in the shared pace)."""
         sending = False
         try:
-            if wait > 0:  # the slot reserved in the shared pace
-                await asyncio.sleep(wait)
             if row.expires_at is not None and self.clock() >= row.expires_at:
                 await self._finish(row, EXPIRED, error="expired before its turn")
                 return
@@ -413,6 +413,10 @@ class Sender:
                 return
             if row.unrecorded:
                 log.warning("outbox.resend_after_crash", extra={"outbox_id": row.id})
+            # After the attempt is counted, so its database trip does not jitter the pace.
+            wait = at - asyncio.get_running_loop().time()
+            if wait > 0:
+                await asyncio.sleep(wait)
             message = OutboundMessage(
                 outbox_id=row.id,
                 platform=self.platform,

@@ -28,6 +28,8 @@ from bot.storage.models import SendPace
 from scheduler.pacing import PacingPolicy
 
 BOT = "bot"
+MAX_LAG = 0.5  # seconds
+CHAT_MARGIN = 0.5  # seconds added to a chat's interval: sends arrive with varying latency
 
 
 class Slot(NamedTuple):
@@ -54,11 +56,13 @@ class SharedPace:
         # A chat turn further off than this takes no bot slot yet (see reserve()).
         self.horizon = max(self.tolerance, self.interval)
         self.round_trips = 0  # statements sent, for the benchmark's cost figure
+        self._lag = 0.0  # how long a reservation takes: the recent longest, fading
 
     def chat_interval(self, is_private: bool) -> float:
+        # A chat sees few messages: a margin for network jitter costs it nothing.
         if is_private:
-            return self.policy.private_interval
-        return 60 / self.policy.group_per_minute
+            return self.policy.private_interval + CHAT_MARGIN
+        return 60 / self.policy.group_per_minute + CHAT_MARGIN
 
     async def reserve(self, sends: Sequence[tuple[str, bool]]) -> list[Slot]:
         """Reserve a slot for each send, given as (chat, is_private) with distinct chats;
@@ -73,7 +77,10 @@ class SharedPace:
         """
         if not sends:
             return []
-        now = self.wall()
+        began = self.wall()
+        # Turns start when this transaction is likely to have committed: a slot that passed
+        # meanwhile would be a late send, bunched with the next ones.
+        now = began + self._lag
         keys = [_chat_key(chat) for chat, _ in sends]
         steps = [self.chat_interval(is_private) for _, is_private in sends]
         order = sorted(range(len(sends)), key=lambda i: keys[i])
@@ -100,8 +107,9 @@ class SharedPace:
             }
             if fixed:
                 await self._upsert(session, insert, fixed, lambda excluded: excluded.tat)
-        ready_set = set(ready)
-        return [Slot(max(0.0, slots[i] - now), i in ready_set) for i in range(len(sends))]
+        ready_set, after = set(ready), self.wall()  # waits count from the commit
+        self._lag = min(MAX_LAG, max(after - began, 0.9 * self._lag))
+        return [Slot(max(0.0, slots[i] - after), i in ready_set) for i in range(len(sends))]
 
     async def _bot_slots(
         self,
