@@ -1,36 +1,44 @@
 """The outbox sender: claims due rows, delivers them through the platform's Transport at the
 platform's pace, and records the outcome of each message as soon as it is known.
 
-Life of a row: `pending` → claimed (claimed_until, claim_token) → attempt recorded
-(attempts + 1, lease renewed, fenced by the token) → Transport.deliver → `sent` | back to
-`pending` later (transient failure: exponential backoff with jitter, at least retry_after,
-which also holds that chat, or every send, in the pacer)
-| `failed` (permanent, or retries exhausted) | `unreachable` (blocked / removed: the person
-or chat is marked and their other pending messages dropped) | `expired` (past expires_at).
+Life of a row: `pending` → claimed (claimed_until, claim_token, claimed_by = this worker) →
+attempt recorded (attempts + 1, lease renewed, fenced by the token) → its slot in the pace →
+Transport.deliver → `sent` | back to `pending` later (transient failure: exponential backoff
+with jitter, at least retry_after, which also holds that chat, or every send, for every
+worker) | `failed` (permanent, or retries exhausted) | `unreachable` (blocked / removed: the
+person or chat is marked and their other pending messages dropped) | `expired`.
 
 **Guarantee.** Every outbox row is delivered at least once unless it fails, expires or its
 recipient is unreachable, and in the normal path exactly once:
 
-- Claims are exclusive: PostgreSQL claims with `SELECT … FOR UPDATE SKIP LOCKED` plus a
-  lease; before each send the worker re-checks its claim token in a committed UPDATE, so a
-  worker whose lease was taken over by another can no longer send that row. SQLite runs one
-  process and takes the same code path (SQLite has no row locks to skip).
-- A crash before the platform accepted a message loses nothing: its lease expires and any
-  worker (or the restarted one) sends it.
+- Claims are exclusive: PostgreSQL claims with `SELECT … FOR UPDATE SKIP LOCKED`; before each
+  send the worker re-checks its claim token in a committed UPDATE, so a worker whose claim
+  was taken over can no longer send that row. SQLite runs one process and takes the same
+  code path (SQLite has no row locks to skip).
+- **A dead worker's claims move at once, not after a lease** (scheduler/workers.py). Each
+  worker beats every 5 s in `outbox_workers`, apart from its sends, so a live worker in a
+  60 s transport call keeps its rows; a claim whose worker has not beaten for 15 s is due
+  again, and its new token fences the old owner. On PostgreSQL a killed worker's rows are
+  sent by the others within ~15–20 s. A restarted SQLite process frees every claim at start
+  (one process: they are all a dead one's). The leases stay as the last resort.
 - A claim the running worker could not hand back, or could not begin sending, because the
   database was briefly away is remembered and handed back at its next drain, fenced by the
   token, so a short outage delays the row by a poll interval rather than by its lease.
-- **At-least-once remains in one window**: after the platform accepted a message and before
-  our `status = 'sent'` commits. A crash there (or a lost response from the platform) means
-  the row is sent again when its lease expires. We shrink the window by committing right
-  after each send (one short transaction, retried through brief database outages), by
-  bounding how many sends are in flight (`max_in_flight`), and by passing the outbox id to
-  the Transport as an idempotency key, which platforms that support one (Discord's `nonce`
-  with `enforce_nonce`) use to drop the repeat; Telegram has no such key. Rows in the
-  window are the ones with `attempts > 0`, no `last_error`, still pending after their lease:
-  the resend is logged as `outbox.resend_after_crash`.
+- **Duplicates are bounded by the sends in flight at a crash.** The one at-least-once window
+  is after the platform accepted a message and before our `status = 'sent'` commits: a
+  crash there (or a lost response) means the row is sent again. At most `max_in_flight`
+  (8) rows are in that window per worker, each sent at most once more. Discord drops the
+  repeat (the outbox id is the message's `nonce`, with `enforce_nonce`: 0 duplicates);
+  Telegram has no idempotency key, so a Telegram recipient may get those few twice. Such a
+  resend (an attempt began, no outcome recorded, sent again) is logged as
+  `outbox.resend_after_crash` and marked `maybe_twice`, and a broadcast's delivery report
+  tells the coach how many clubs may have got it twice.
 - A Transport call must return within `send_lease` (default 120 s; HTTP clients time out far
   sooner), otherwise another worker could take the row over while the call still runs.
+
+**Pace.** The platform's caps are the bot's, not a process's: with a `SharedPace` (what
+`corecoach run` uses for Telegram and Discord) every worker reserves its sends' slots in one
+table (scheduler/shared_pace.py), so N workers together keep 30 msg/s, not N × 30.
 """
 
 from __future__ import annotations
@@ -498,6 +506,7 @@ class Sender:
         if delivery.retry_after is not None:
             held = row.chat_id if delivery.retry_scope is RetryScope.CHAT else None
             self.pacer.hold(delivery.retry_after, held)
+            await self._hold_everywhere(delivery.retry_after, row.chat_id)
             delay = delivery.retry_after * (1 + 0.1 * self.rng.random())
         else:
             ceiling = min(self.config.backoff_cap, self.config.backoff_base * 2 ** (attempt - 1))
@@ -513,6 +522,17 @@ class Sender:
                     last_error=(delivery.error or "retry")[:256],
                 )
             )
+
+    async def _hold_everywhere(self, seconds: float, chat: str) -> None:
+        """Pass a "retry after" on to the other workers through the shared pace: the chat,
+        or every send once the local pacer holds everything (Pacer.hold says when)."""
+        if self.shared_pace is None:
+            return
+        everything = self.pacer.held_for() > 0
+        try:
+            await self.shared_pace.hold(seconds, None if everything else chat)
+        except (OperationalError, DBAPIError):  # the others learn from their own 429s
+            log.warning("sender.shared_hold_failed", extra={"platform": self.platform})
 
     async def _unreachable(self, row: _Claimed, error: str | None) -> None:
         """Blocked or removed: this row, the chat's other pending rows, and the person or

@@ -20,7 +20,7 @@ from bot.assembled import Assembled
 from bot.config import Settings
 from bot.delivery import DropsRepeats, ReachesSomeChats, Transport
 from bot.engine.feature import Daily
-from bot.storage.models import Outbox, utcnow
+from bot.storage.models import Outbox, SendPace, utcnow
 from scheduler.outbox import FINAL_STATUSES
 from scheduler.pacing import PacingPolicy
 from scheduler.sender import Sender, SenderConfig
@@ -68,6 +68,9 @@ async def prune_outbox(
         result = await session.execute(
             delete(Outbox).where(Outbox.status.in_(FINAL_STATUSES), Outbox.created_at < now - keep)
         )
+        # A chat's pace long past is the same as none: one row per chat ever written to
+        # would otherwise pile up.
+        await session.execute(delete(SendPace).where(SendPace.tat < now.timestamp() - 3600))
         return int(getattr(result, "rowcount", 0) or 0)
 
 

@@ -9,7 +9,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.delivery import Delivery, DeliveryStatus, OutboundMessage, RetryScope
+from bot.engine.events import Reply
+from bot.storage.models import utcnow
+from scheduler import outbox
 from scheduler.pacing import PacingPolicy
+from scheduler.sender import Sender
 from scheduler.shared_pace import CHAT_MARGIN, SharedPace
 
 T = 1 / 30
@@ -104,3 +109,30 @@ async def test_a_hold_seen_by_one_worker_holds_the_others(
     assert for_ben == (0.0, True)
     await one.hold(4.0)  # every chat
     assert await waits(two, ("cy", True)) == pytest.approx([4.0], abs=1e-6)
+
+
+class Refused:
+    """Telegram's answer to one chat over its limit."""
+
+    platform = "telegram"
+
+    async def deliver(self, message: OutboundMessage) -> Delivery:
+        return Delivery(
+            DeliveryStatus.RETRY, retry_after=5.0, error="429", retry_scope=RetryScope.CHAT
+        )
+
+
+async def test_a_retry_after_seen_by_one_sender_holds_that_chat_for_every_worker(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session, session.begin():
+        await outbox.enqueue(
+            session, [outbox.NewMessage("m1", "telegram", "ana", Reply("hi"))], now=utcnow()
+        )
+    pace = SharedPace(sessions, "telegram", POLICY)
+    sender = Sender(sessions, Refused(), pacing=POLICY, shared_pace=pace)
+    assert await sender.drain_once() == 1
+    other = SharedPace(sessions, "telegram", POLICY)
+    [for_ana, for_ben] = await other.reserve([("ana", True), ("ben", True)])
+    assert not for_ana.reserved and 4.0 < for_ana.wait <= 5.0
+    assert for_ben.reserved and for_ben.wait == 0.0
