@@ -427,9 +427,7 @@ async def status(ctx: TurnContext) -> None:
         ctx.say("You haven't sent a broadcast yet. Type /broadcast in a private chat with me.")
         return
     if latest.status == REPORTED:
-        counts = Counts(
-            0, latest.delivered, latest.failed, latest.unreachable, latest.maybe_twice
-        )
+        counts = Counts(0, latest.delivered, latest.failed, latest.unreachable, latest.maybe_twice)
     else:
         counts = await delivery_counts(ctx.session, latest)
     # The coach's own figures: privately, even when asked in a group.
