@@ -190,7 +190,10 @@ class Sender:
             try:
                 handled = await self.drain_once()
             except (OperationalError, DBAPIError):
-                log.warning("sender.db_unavailable", extra={"platform": self.platform})
+                # At shutdown the scheduler cancels its jobs mid-transaction, which can show
+                # up here: not worth a warning then.
+                if not self._stopping.is_set():
+                    log.warning("sender.db_unavailable", extra={"platform": self.platform})
                 handled = 0
             if handled == 0:
                 with contextlib.suppress(TimeoutError):
