@@ -299,7 +299,10 @@ class Sender:
                 self._in_flight.release()
                 later.append((row, slot.wait))
         if later:
-            await self._defer(later)
+            try:
+                await self._defer(later)
+            except (OperationalError, DBAPIError):  # handed back, due now, at the next drain
+                self._unreleased.update((row.id, row.token) for row, _ in later)
         return starts
 
     async def _defer(self, rows: list[tuple[_Claimed, float]]) -> None:
