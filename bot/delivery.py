@@ -63,3 +63,11 @@ class ReachesSomeChats(Protocol):
     the sender then leaves the other chats' messages waiting for a process that reaches them."""
 
     reachable_chats: frozenset[str]
+
+
+@runtime_checkable
+class DropsRepeats(Protocol):
+    """A Transport whose platform drops a message sent again with the same idempotency key
+    (Discord: `nonce` with `enforce_nonce`), so a resend after a crash never arrives twice."""
+
+    drops_repeats: bool

@@ -12,6 +12,8 @@
   runs the features' sweep hooks (club posts); it imports no handler.
 - `sender` — claims outbox rows and delivers them exactly once in the normal path; the
   exact guarantee is in its module docstring.
+- `workers` — heartbeats, so a dead worker's claims move to a live one within seconds.
+- `shared_pace` — the platform's caps kept for all workers together, in the database.
 - `service` — `start_background()`: the APScheduler sweep job and one sender per platform.
 
 This package's __init__ imports nothing, so bot/content can import `scheduler.content`.

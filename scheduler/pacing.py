@@ -1,13 +1,15 @@
 """Pacing per platform, so the sender never trips a flood limit instead of retrying after it.
 
-Leaky buckets (the model Telegram's limits follow): one for the whole bot, one per chat.
-Telegram: ≈ 30 messages/s overall, 1/s per private chat, 20/min per group. Discord: a
-configurable overall pace; 1/s per channel keeps within its 5-per-5-s channel bucket.
+The policy: Telegram ≈ 30 messages/s for the bot, 1/s per private chat, 20/min per group;
+Discord a configurable overall pace, and 1/s per channel keeps within its 5-per-5-s channel
+bucket. COACH_TELEGRAM_RATE / COACH_DISCORD_RATE set the bot-wide rate, however many
+workers send: the sender keeps the policy for all of them together through the database
+(scheduler/shared_pace.py), no 1/N split.
 
-A platform's "retry after" holds either one chat or everything (hold()).
-
-Pacing is per process. Several processes sending for one bot token share its limits, so give
-each 1/N of the overall rate (COACH_TELEGRAM_RATE / COACH_DISCORD_RATE).
+`Pacer` is the process's own view in leaky buckets (the model Telegram's limits follow): it
+picks which claimed row is ready and holds a chat, or everything, after a platform's "retry
+after" (hold()), which the shared pace then passes on to the other workers. Without a
+shared pace (tests, local transports) it is the only pacing.
 """
 
 from __future__ import annotations

@@ -18,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.assembled import Assembled
 from bot.config import Settings
-from bot.delivery import ReachesSomeChats, Transport
+from bot.delivery import DropsRepeats, ReachesSomeChats, Transport
 from bot.engine.feature import Daily
-from bot.storage.models import Outbox, utcnow
+from bot.storage.models import Outbox, SendPace, utcnow
 from scheduler.outbox import FINAL_STATUSES
 from scheduler.pacing import PacingPolicy
 from scheduler.sender import Sender, SenderConfig
+from scheduler.shared_pace import SharedPace
 from scheduler.sweep import Sweeper
 
 log = logging.getLogger("corecoach.scheduler")
@@ -67,6 +68,9 @@ async def prune_outbox(
         result = await session.execute(
             delete(Outbox).where(Outbox.status.in_(FINAL_STATUSES), Outbox.created_at < now - keep)
         )
+        # A chat's pace long past is the same as none: one row per chat ever written to
+        # would otherwise pile up.
+        await session.execute(delete(SendPace).where(SendPace.tat < now.timestamp() - 3600))
         return int(getattr(result, "rowcount", 0) or 0)
 
 
@@ -116,23 +120,36 @@ class Background:
         await asyncio.sleep(0)  # let the scheduler's queued shutdown run
 
 
+def sender_for(
+    sessions: async_sessionmaker[AsyncSession],
+    transport: Transport,
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+) -> Sender:
+    """One platform's sender. A platform with caps paces itself through the database, so the
+    caps hold for every worker together (scheduler/shared_pace.py)."""
+    pacing = pacing_for(transport.platform, settings)
+    limited = pacing != PacingPolicy.unlimited()
+    return Sender(
+        sessions,
+        transport,
+        pacing=pacing,
+        config=SenderConfig(
+            chats=transport.reachable_chats if isinstance(transport, ReachesSomeChats) else None
+        ),
+        clock=clock,
+        shared_pace=SharedPace(sessions, transport.platform, pacing) if limited else None,
+        drops_repeats=isinstance(transport, DropsRepeats) and transport.drops_repeats,
+    )
+
+
 def start_background(
     app: Assembled, transports: Sequence[Transport], *, clock: Callable[[], datetime] = utcnow
 ) -> Background:
     """Start the sweep job and one sender per transport on the running event loop."""
     settings = app.settings
-    senders = [
-        Sender(
-            app.sessions,
-            transport,
-            pacing=pacing_for(transport.platform, settings),
-            config=SenderConfig(
-                chats=transport.reachable_chats if isinstance(transport, ReachesSomeChats) else None
-            ),
-            clock=clock,
-        )
-        for transport in transports
-    ]
+    senders = [sender_for(app.sessions, t, settings, clock=clock) for t in transports]
 
     def wake_senders() -> None:
         for sender in senders:

@@ -5,6 +5,7 @@ through recording transports, and the delivery report (delivered / failed / unre
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -12,7 +13,14 @@ from sqlalchemy import func, select
 from bot.delivery import Delivery, DeliveryStatus
 from bot.engine.engine import Engine
 from bot.engine.events import ReplyIntent
-from bot.storage.models import Broadcast, Challenge, CoachAccount, CoachClub, CoachIdentity
+from bot.storage.models import (
+    Broadcast,
+    Challenge,
+    CoachAccount,
+    CoachClub,
+    CoachIdentity,
+    Outbox,
+)
 from tests.clubs_world import Member, World, dm_chat, group_chat
 from tests.harness import FakeClock
 
@@ -166,3 +174,43 @@ async def test_codes_expire_and_need_a_coach_in_the_club(world: World, clock: Fa
     outsider = world.person("gus")
     await outsider.say("/broadcast hello")
     assert "You have no linked clubs yet" in outsider.text() and outsider.dialog is None
+
+
+async def test_the_report_counts_clubs_that_may_have_got_it_twice(
+    world: World, clock: FakeClock
+) -> None:
+    kim = world.person("kim", platform="telegram")
+    for group in ("harriers", "tuesday-runners", "trail-club"):
+        await kim.say("/coach link")
+        club = world.person("kim", group=group, admin=True, platform="telegram")
+        await club.say(f"/coach link {code_in(kim)}")
+    await kim.say("/broadcast")
+    await kim.say("Core at 7 tonight.")
+    await kim.press("No, just the message")
+    await kim.press("Send to 3 clubs")
+    # What a crash mid-send leaves: an attempt counted, no outcome recorded, lease run out.
+    async with world.sessions() as session, session.begin():
+        first = await session.scalar(
+            select(Outbox).where(Outbox.dedupe_key.startswith("club:broadcast:")).limit(1)
+        )
+        assert first is not None
+        first.attempts, first.claimed_until = 1, clock() - timedelta(seconds=1)
+    assert len(await world.tick()) == 3
+    [report] = await world.tick()
+    assert "Delivered: 3" in report.reply.text
+    assert "one club may have got it twice" in report.reply.text
+    await kim.say("/broadcast status")  # from the stored figures, once reported
+    assert "one club may have got it twice" in kim.text()
+
+
+async def test_a_clean_delivery_reports_no_repeats(world: World) -> None:
+    kim = world.person("kim", platform="telegram")
+    club = world.person("kim", group="harriers", admin=True, platform="telegram")
+    await club.say("/coach link")
+    await kim.say("/broadcast")
+    await kim.say("Core at 7 tonight.")
+    await kim.press("No, just the message")
+    await kim.press("Send to one club")
+    await world.tick()
+    [report] = await world.tick()
+    assert "Delivered: 1" in report.reply.text and "twice" not in report.reply.text

@@ -84,7 +84,8 @@ async def _work(url: str, schema: str, endpoint: str) -> None:
         sender = Sender(
             sessions,
             HttpTransport(http, endpoint),
-            pacing=PacingPolicy(400, burst=1, private_interval=1, group_per_minute=20),
+            # Slow enough that a stop signal lands mid fan-out even on a busy machine.
+            pacing=PacingPolicy(100, burst=1, private_interval=1, group_per_minute=20),
             config=SenderConfig(
                 batch_size=10,
                 claim_lease=timedelta(seconds=0.5),

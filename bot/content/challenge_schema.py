@@ -68,6 +68,13 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "broadcast_sending": frozenset({"count"}),
     "broadcast_skipped": frozenset({"count"}),
     "broadcast_report": frozenset({"sent", "tz", "count"}),
+    "report_done": frozenset(),
+    "report_so_far": frozenset(),
+    "report_delivered": frozenset({"count"}),
+    "report_failed": frozenset({"count"}),
+    "report_gone": frozenset({"count"}),
+    "report_pending": frozenset({"count"}),
+    "report_maybe_twice": frozenset({"count"}),
 }
 
 
@@ -110,6 +117,14 @@ class ClubTexts(Strict):
     broadcast_sending: Line
     broadcast_skipped: Paragraph
     broadcast_report: Line
+    # The broadcast's delivery report, a line each (handlers/clubs/broadcast.py).
+    report_done: Line
+    report_so_far: Line
+    report_delivered: Line
+    report_failed: Line
+    report_gone: Line
+    report_pending: Line
+    report_maybe_twice: Paragraph
     wrong_chat: Line
     no_challenge: Line
     next_challenge: Line

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -214,6 +215,12 @@ class Outbox(Base):
     claimed_until: Mapped[datetime | None] = mapped_column()
     # Which claim owns the row; a worker whose lease was taken over cannot send or overwrite.
     claim_token: Mapped[str | None] = mapped_column(String(32))
+    # The worker holding the claim (outbox_workers.id): once its heartbeat is stale, a live
+    # worker takes the row over without waiting for the lease.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    # Sent again after an attempt whose outcome was never recorded (a crash mid-send): without
+    # an idempotency key (Telegram) the recipient may have it twice. Reported to the coach.
+    maybe_twice: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
@@ -424,6 +431,7 @@ class Broadcast(Base):
     delivered: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     unreachable: Mapped[int] = mapped_column(Integer, default=0)
+    maybe_twice: Mapped[int] = mapped_column(Integer, default=0)  # of delivered, see Outbox
     status: Mapped[str] = mapped_column(String(16), default="sending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reported_at: Mapped[datetime | None] = mapped_column()
@@ -635,3 +643,30 @@ class InboundUpdate(Base):
     replies: Mapped[list[Any] | None] = mapped_column(JSON)
     claimed_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- outbox workers and the bot-wide send pace (scheduler/workers.py, scheduler/shared_pace.py)
+
+
+class OutboxWorker(Base):
+    """A running sender. It beats every few seconds; the claims of one whose beat is stale
+    (a dead process) are taken over by a live one."""
+
+    __tablename__ = "outbox_workers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    heartbeat_at: Mapped[datetime] = mapped_column()
+
+
+class SendPace(Base):
+    """The platform's rate limits, shared by every worker (GCRA): the theoretical arrival
+    time of the next message, for the whole bot (key "bot") and for each chat."""
+
+    __tablename__ = "send_pace"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)  # "bot" or "chat:<id>"
+    tat: Mapped[float] = mapped_column(Double)  # Unix time, seconds
+    # The bot row's tat before its last reservation, so a batch's slots follow it exactly.
+    prev_tat: Mapped[float | None] = mapped_column(Double)

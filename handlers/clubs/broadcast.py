@@ -366,6 +366,7 @@ class Counts:
     delivered: int
     failed: int
     unreachable: int
+    maybe_twice: int = 0  # delivered, but resent after a crash mid-send (see Outbox)
 
 
 async def delivery_counts(session: AsyncSession, broadcast: Broadcast) -> Counts:
@@ -377,27 +378,36 @@ async def delivery_counts(session: AsyncSession, broadcast: Broadcast) -> Counts
         )
     ).all()
     by_status = {status: int(count) for status, count in rows}
+    maybe_twice = await session.scalar(
+        select(func.count()).where(
+            Outbox.dedupe_key.startswith(delivery_prefix(broadcast.id), autoescape=True),
+            Outbox.status == outbox.SENT,
+            Outbox.maybe_twice.is_(True),
+        )
+    )
     return Counts(
         pending=by_status.get(outbox.PENDING, 0),
         delivered=by_status.get(outbox.SENT, 0),
         failed=by_status.get(outbox.FAILED, 0) + by_status.get(outbox.EXPIRED, 0),
         unreachable=by_status.get(outbox.UNREACHABLE, 0) + broadcast.skipped,
+        maybe_twice=int(maybe_twice or 0),
     )
 
 
 def report_text(broadcast: Broadcast, counts: Counts, tz: str, texts: ClubTexts) -> str:
     sent = challenges.moment_label(broadcast.created_at, tz)
-    head = ("**Delivery report** " if counts.pending == 0 else "**Delivery so far** ") + fill(
-        texts.broadcast_report, sent=sent, tz=tz, count=broadcast.clubs
-    )
+    lead = texts.report_done if counts.pending == 0 else texts.report_so_far
+    head = f"{lead} " + fill(texts.broadcast_report, sent=sent, tz=tz, count=broadcast.clubs)
     lines = [
         head,
-        f"Delivered: {counts.delivered}",
-        f"Failed: {counts.failed}",
-        f"Unreachable (I'm no longer in the group): {counts.unreachable}",
+        fill(texts.report_delivered, count=counts.delivered),
+        fill(texts.report_failed, count=counts.failed),
+        fill(texts.report_gone, count=counts.unreachable),
     ]
     if counts.pending:
-        lines.append(f"Still on its way: {counts.pending}")
+        lines.append(fill(texts.report_pending, count=counts.pending))
+    if counts.maybe_twice:
+        lines.append(fill(texts.report_maybe_twice, count=counts.maybe_twice))
     return "\n".join(lines)
 
 
@@ -417,7 +427,7 @@ async def status(ctx: TurnContext) -> None:
         ctx.say("You haven't sent a broadcast yet. Type /broadcast in a private chat with me.")
         return
     if latest.status == REPORTED:
-        counts = Counts(0, latest.delivered, latest.failed, latest.unreachable)
+        counts = Counts(0, latest.delivered, latest.failed, latest.unreachable, latest.maybe_twice)
     else:
         counts = await delivery_counts(ctx.session, latest)
     # The coach's own figures: privately, even when asked in a group.

@@ -233,6 +233,7 @@ async def _report_batch(
             broadcast.delivered = counts.delivered
             broadcast.failed = counts.failed
             broadcast.unreachable = counts.unreachable
+            broadcast.maybe_twice = counts.maybe_twice
             result.broadcast_reports += 1
             coach = await session.get(User, broadcast.created_by)
             if coach is None or coach.unreachable or not broadcast.report_chat_id:

@@ -29,6 +29,7 @@ _GONE = {10003, 10013}  # Unknown Channel, Unknown User
 
 class DiscordTransport:
     platform = PLATFORM
+    drops_repeats = True  # the outbox id is the message's nonce, with enforce_nonce
 
     def __init__(self, client: DiscordBot) -> None:
         self.client = client
