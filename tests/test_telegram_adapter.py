@@ -499,17 +499,18 @@ async def test_countdown_edits_the_message_until_time_is_up(bot: Bot) -> None:
 
 async def test_429_and_5xx_still_deliver_every_message_exactly_once(bot: Bot) -> None:
     people = [bot.fake.add_user(f"Runner{n}") for n in range(4)]
+    # Three faults, fewer than a reply's four tries: whichever replies draw them (the eight
+    # run side by side), even one drawing all three is still delivered.
     bot.fake.fail_next("sendMessage", 429, retry_after=0.2)
-    bot.fake.fail_next("sendMessage", 500, times=2)
+    bot.fake.fail_next("sendMessage", 500)
     bot.fake.fail_next("sendMessage", 502, raw_body="<html><h1>502 Bad Gateway</h1></html>")
-    bot.fake.fail_next("sendMessage", 503)
     for person in people:
         bot.fake.user_sends(person, None, "/privacy")
         bot.fake.user_sends(person, None, "/cancel")
     await bot.settle(timeout=10)
 
     statuses = [c.status for c in bot.fake.calls if c.method == "sendMessage"]
-    assert sorted(s for s in statuses if s != 200) == [429, 500, 500, 502, 503]
+    assert sorted(s for s in statuses if s != 200) == [429, 500, 502]
     for person in people:
         got = texts(bot.fake.sent_to(person))
         assert len(got) == 2, got
