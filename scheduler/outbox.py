@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.events import Reply
-from bot.storage.models import Outbox
+from bot.storage.models import Chat, Outbox
 
 PENDING = "pending"
 SENT = "sent"
@@ -44,6 +44,29 @@ class NewMessage:
     is_private: bool = True
     not_before: datetime | None = None  # None: as soon as possible
     expires_at: datetime | None = None  # None: never stale
+
+    @classmethod
+    def to(
+        cls,
+        chat: Chat,
+        *,
+        dedupe_key: str,
+        reply: Reply,
+        user_id: int | None = None,
+        not_before: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> NewMessage:
+        """A message to a stored chat: its platform, platform id and kind come from the row."""
+        return cls(
+            dedupe_key,
+            chat.platform,
+            chat.platform_chat_id,
+            reply,
+            user_id=user_id,
+            is_private=chat.is_private,
+            not_before=not_before,
+            expires_at=expires_at,
+        )
 
     def row(self, now: datetime) -> dict[str, Any]:
         if len(self.dedupe_key) > 128:

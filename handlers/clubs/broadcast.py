@@ -317,11 +317,9 @@ async def _send(ctx: TurnContext, draft: BroadcastDraft, *, replace: bool) -> No
             if replace or not found:
                 challenge = await _start_challenge(ctx, chat, template)
         messages.append(
-            outbox.NewMessage(
+            outbox.NewMessage.to(
+                chat,
                 dedupe_key=f"{delivery_prefix(broadcast.id)}{chat.id}",
-                platform=chat.platform,
-                chat_id=chat.platform_chat_id,
-                is_private=False,
                 reply=club_message(broadcast.text, card, challenge, ctx.content.clubs),
                 expires_at=ctx.now + STALE_AFTER,
             )

@@ -182,11 +182,9 @@ async def queue_post(
     """The post goes out through the outbox, once per challenge (its dedupe key)."""
     challenge.status = ACTIVE
     challenge.posted_at = now
-    message = outbox.NewMessage(
+    message = outbox.NewMessage.to(
+        chat,
         dedupe_key=f"{key_prefix(challenge.id)}post",
-        platform=chat.platform,
-        chat_id=chat.platform_chat_id,
-        is_private=False,
         reply=post_reply(challenge, texts),
         expires_at=challenge.ends_at,
     )

@@ -360,12 +360,10 @@ async def resume_tap(ctx: TurnContext) -> None:
         await outbox.enqueue(
             ctx.session,
             [
-                outbox.NewMessage(
+                outbox.NewMessage.to(
+                    chat,
                     dedupe_key=f"{challenges.key_prefix(challenge.id)}resumed:"
                     f"{int(ctx.now.timestamp())}",
-                    platform=chat.platform,
-                    chat_id=chat.platform_chat_id,
-                    is_private=False,
                     reply=challenges.post_reply(
                         challenge, ctx.content.clubs, lead="I'm back, and the challenge goes on."
                     ),

@@ -159,11 +159,9 @@ async def _results(
     club = safe_name(chat.title) if chat.title else "everyone"
     prefix = challenges.key_prefix(challenge.id)
     messages = [
-        outbox.NewMessage(
+        outbox.NewMessage.to(
+            chat,
             dedupe_key=f"{prefix}summary",
-            platform=chat.platform,
-            chat_id=chat.platform_chat_id,
-            is_private=False,
             reply=summary_reply(st, club, content.clubs),
         )
     ]

@@ -159,11 +159,9 @@ async def snooze(
 ) -> Snooze:
     """Send this reminder again in an hour: one durable outbox row, once per reminder."""
     at = now + SNOOZE
-    message = outbox.NewMessage(
+    message = outbox.NewMessage.to(
+        chat,
         dedupe_key=f"snooze:{rule.id}:{int(occurrence.timestamp())}",
-        platform=chat.platform,
-        chat_id=chat.platform_chat_id,
-        is_private=chat.is_private,
         user_id=rule.user_id,
         reply=snoozed_reply(texts, rule.id, occurrence),
         not_before=at,

@@ -70,11 +70,9 @@ async def maybe_ask(
     if conn.checked_in_on == day:
         return 0  # at most once a day
     conn.checked_in_on = day
-    message = outbox.NewMessage(
+    message = outbox.NewMessage.to(
+        chat,
         dedupe_key=f"strava:checkin:{run_id}",
-        platform=chat.platform,
-        chat_id=chat.platform_chat_id,
-        is_private=chat.is_private,
         user_id=user.id,
         reply=question(content.strava, run_id, facts.distance_m),
         not_before=send_at,

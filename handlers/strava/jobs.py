@@ -267,11 +267,9 @@ class Worker:
             log.warning("strava.grant_revoked")
             if not tell or chat is None:
                 return 0
-            message = outbox.NewMessage(
+            message = outbox.NewMessage.to(
+                chat,
                 dedupe_key=f"strava:revoked:{conn.user_id}:{int(self.work.now.timestamp())}",
-                platform=chat.platform,
-                chat_id=chat.platform_chat_id,
-                is_private=chat.is_private,
                 user_id=conn.user_id,
                 reply=Reply(self.work.content.strava.revoked_chat),
             )

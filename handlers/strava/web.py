@@ -105,11 +105,9 @@ async def _tell(
     await outbox.enqueue(
         session,
         [
-            outbox.NewMessage(
+            outbox.NewMessage.to(
+                chat,
                 dedupe_key=f"strava:connected:{user_id}:{int(now.timestamp())}",
-                platform=chat.platform,
-                chat_id=chat.platform_chat_id,
-                is_private=chat.is_private,
                 user_id=user_id,
                 reply=Reply(text),
             )
