@@ -142,6 +142,7 @@ class ClubTexts(Strict):
     summary_thanks: Line
     report_unreachable: Paragraph
     resume_question: Paragraph
+    resumed_lead: Line  # heads the challenge post when a coach carries on after a pause
     link_code: Paragraph
     linked: Line
     broadcast_ask: Paragraph

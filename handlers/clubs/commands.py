@@ -365,7 +365,7 @@ async def resume_tap(ctx: TurnContext) -> None:
                     dedupe_key=f"{challenges.key_prefix(challenge.id)}resumed:"
                     f"{int(ctx.now.timestamp())}",
                     reply=challenges.post_reply(
-                        challenge, ctx.content.clubs, lead="I'm back, and the challenge goes on."
+                        challenge, ctx.content.clubs, lead=ctx.content.clubs.resumed_lead
                     ),
                     expires_at=challenge.ends_at,
                 )
