@@ -165,6 +165,12 @@ async def test_export_and_forget_cover_strava(world: StravaWorld) -> None:
     assert await world.count(StravaConnection) == 0
     assert await world.count(StravaActivity) == 0
     assert await world.count(StravaAuthState) == 0
+    # The grant at Strava goes too: the revoke job outlives the erased rows.
+    assert world.fake.live_grants(1001) != []
+    await world.sweep()
+    assert world.fake.deauthorized == [1001]
+    assert world.fake.live_grants(1001) == []
+    assert await world.count(StravaJob) == 0
 
 
 def test_settings_name_a_wrong_strava_variable() -> None:

@@ -61,6 +61,9 @@ SweepHook = Callable[[DueWork], Awaitable[int]]
 # (data_dir, user row id) -> the files this feature keeps about that person (charts, exports),
 # so /forget can delete them and /privacy list them.
 PersonalFiles = Callable[[Path, int], list[Path]]
+# Work a feature must start before /forget erases the person's rows, in the same turn (Strava:
+# deauthorise the grant, which lives outside our database).
+ForgetHook = Callable[["TurnContext"], Awaitable[None]]
 # A daily job (data retention): run once at start and then every day at the given UTC time.
 DailyJob = Callable[[DueWork], Awaitable[None]]
 
@@ -131,6 +134,7 @@ class Feature:
     sweep_hooks: list[SweepHook] = field(default_factory=list)
     daily_jobs: list[Daily] = field(default_factory=list)
     personal_files: list[PersonalFiles] = field(default_factory=list)
+    forget_hooks: list[ForgetHook] = field(default_factory=list)
     # Who counts as a coach beyond the platform's admins (clubs: coaches added by /coach add).
     coach_check: CoachCheck | None = None
 
@@ -218,6 +222,11 @@ class Feature:
         """Declare where this feature keeps files about a person (see PersonalFiles)."""
         self.personal_files.append(finder)
         return finder
+
+    def before_forget(self, hook: ForgetHook) -> ForgetHook:
+        """Declare work to start before /forget erases this person (see ForgetHook)."""
+        self.forget_hooks.append(hook)
+        return hook
 
     def daily(self, name: str, *, hour: int, minute: int) -> Callable[[DailyJob], DailyJob]:
         def register(job: DailyJob) -> DailyJob:

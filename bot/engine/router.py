@@ -17,6 +17,7 @@ from bot.engine.feature import (
     Daily,
     Dialog,
     Feature,
+    ForgetHook,
     Handler,
     Intent,
     MembershipHook,
@@ -48,6 +49,7 @@ class Router:
     sweep_hooks: list[SweepHook] = field(default_factory=list)
     daily_jobs: list[Daily] = field(default_factory=list)
     personal_files: list[PersonalFiles] = field(default_factory=list)
+    forget_hooks: list[ForgetHook] = field(default_factory=list)
     # The platform's word until a feature knows more (clubs add coaches granted by /coach add).
     coach_check: CoachCheck = platform_admin
     features: list[str] = field(default_factory=list)
@@ -98,6 +100,7 @@ class Router:
         self.sweep_hooks.extend(feature.sweep_hooks)
         self.daily_jobs.extend(feature.daily_jobs)
         self.personal_files.extend(feature.personal_files)
+        self.forget_hooks.extend(feature.forget_hooks)
         if feature.coach_check is not None:
             self.coach_check = feature.coach_check
 

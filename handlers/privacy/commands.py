@@ -156,6 +156,8 @@ async def on_answer(ctx: TurnContext, given: DialogInput) -> None:
         _ask(ctx, FORGET_REASK)
         return
     ctx.end_dialog()
+    for hook in ctx.router.forget_hooks:  # e.g. Strava's grant, outside our database
+        await hook(ctx)
     removed = await privacy.erase(ctx.session, ctx.user)
     # This very conversation was one of the rows; listing it would only puzzle.
     removed["dialog_states"] = removed.get("dialog_states", 1) - 1

@@ -117,6 +117,14 @@ async def disconnect(ctx: TurnContext) -> None:
     ctx.say(texts.disconnected)
 
 
+async def revoke_before_forget(ctx: TurnContext) -> None:
+    """/forget: the grant at Strava goes too. The revoke job names the athlete, not the
+    person, so it outlives the erased rows and deauthorises even if Strava is down now."""
+    conn = await store.connection_of(ctx.session, ctx.user.id)
+    if conn is not None:
+        store.add_job(ctx.session, conn.athlete_id, store.REVOKE, ctx.now, token=conn.access_token)
+
+
 async def button(ctx: TurnContext) -> None:
     texts = ctx.content.strava
     choice = ctx.action_arg

@@ -19,3 +19,4 @@ feature.command(
 feature.action(connect.ACTION, private=True)(connect.button)
 feature.action(checkin.ACTION, private=True)(checkin.answer_button)
 feature.sweep(sweep_strava)
+feature.before_forget(connect.revoke_before_forget)
