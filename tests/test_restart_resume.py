@@ -44,6 +44,8 @@ RECIPES: dict[str, Recipe] = {
     "remind": Recipe((("dm", "/remind"),), answer="Europe/Berlin"),
     "club_challenge": Recipe((("club", "/challenge new"),)),
     "club_broadcast": Recipe((("club", "/coach link"), ("dm", "/broadcast"))),
+    # A typed run waits for Save / Fix / Undo.
+    "training.run": Recipe((("dm", "ran 10k in 52 min, easy"),)),
 }
 KINDS = sorted(set(RECIPES) | set(build_router().dialogs))
 
