@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -45,12 +45,40 @@ def pacing_for(platform: str, settings: Settings) -> PacingPolicy:
     return PacingPolicy.unlimited()
 
 
-def make_scheduler(sweeper: Sweeper, interval_seconds: float) -> AsyncIOScheduler:
+class RunningJobs:
+    """The scheduler's jobs now running, so a stop waits for them: shutting the scheduler
+    down cancels them, and a job cancelled mid-transaction can hold SQLite's write lock past
+    the stop (its connection is cleaned up only later)."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Task[None]] = set()
+
+    def tracked(self, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
+            try:
+                await job()
+            finally:
+                if task is not None:
+                    self._running.discard(task)
+
+        return run
+
+    async def idle(self) -> None:
+        while self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+
+def make_scheduler(
+    sweeper: Sweeper, interval_seconds: float, jobs: RunningJobs | None = None
+) -> AsyncIOScheduler:
     """The process's APScheduler: the sweep every `interval_seconds`, first run at once
     (catching up after downtime), never two sweeps at the same time."""
     scheduler = AsyncIOScheduler(timezone=UTC)
     scheduler.add_job(
-        sweeper.run_logged,
+        (jobs or RunningJobs()).tracked(sweeper.run_logged),
         IntervalTrigger(seconds=interval_seconds, timezone=UTC),
         id=SWEEP_JOB,
         max_instances=1,
@@ -78,7 +106,9 @@ def daily_job_id(name: str) -> str:
     return f"daily-{name}"
 
 
-def add_daily_job(scheduler: AsyncIOScheduler, sweeper: Sweeper, daily: Daily) -> None:
+def add_daily_job(
+    scheduler: AsyncIOScheduler, sweeper: Sweeper, daily: Daily, jobs: RunningJobs | None = None
+) -> None:
     """A feature's daily job at its UTC time, and once at start: a process restarted every
     night would otherwise never be up at the fixed time."""
 
@@ -92,7 +122,7 @@ def add_daily_job(scheduler: AsyncIOScheduler, sweeper: Sweeper, daily: Daily) -
             log.exception("daily.failed", extra={"job": daily.name})
 
     scheduler.add_job(
-        job,
+        (jobs or RunningJobs()).tracked(job),
         CronTrigger(hour=daily.hour, minute=daily.minute, timezone=UTC),
         id=daily_job_id(daily.name),
         coalesce=True,
@@ -107,12 +137,14 @@ class Background:
     scheduler: AsyncIOScheduler
     sweeper: Sweeper
     senders: list[Sender]
+    jobs: RunningJobs = field(default_factory=RunningJobs)
 
     async def stop(self) -> None:
         """Graceful: no new sweep, the running one finishes, senders finish what is in
         flight and hand back the rest of their claims."""
         if self.scheduler.running:
             self.scheduler.pause()
+        await self.jobs.idle()  # the sweep and daily jobs under way finish, uncancelled
         await self.sweeper.idle()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -164,7 +196,8 @@ def start_background(
         clock=clock,
         on_enqueued=wake_senders,
     )
-    scheduler = make_scheduler(sweeper, settings.sweep_seconds)
+    jobs = RunningJobs()
+    scheduler = make_scheduler(sweeper, settings.sweep_seconds, jobs)
 
     async def prune() -> None:
         try:
@@ -174,12 +207,15 @@ def start_background(
             log.exception("outbox.prune_failed")
 
     scheduler.add_job(
-        prune, CronTrigger(hour=3, minute=17, timezone=UTC), id=PRUNE_JOB, coalesce=True
+        jobs.tracked(prune),
+        CronTrigger(hour=3, minute=17, timezone=UTC),
+        id=PRUNE_JOB,
+        coalesce=True,
     )
     for daily in router.daily_jobs:
-        add_daily_job(scheduler, sweeper, daily)
+        add_daily_job(scheduler, sweeper, daily, jobs)
     scheduler.start()
     for sender in senders:
         sender.start()
     log.info("background.started", extra={"platforms": ",".join(s.platform for s in senders)})
-    return Background(scheduler, sweeper, senders)
+    return Background(scheduler, sweeper, senders, jobs)
